@@ -1,0 +1,70 @@
+// natd's configuration: /etc/natd/natd.conf, then natd.conf.d/*.conf.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ipv4.hpp"
+#include "selector.hpp"
+#include "timespan.hpp"
+
+namespace natd {
+
+struct Config {
+        Selector public_selector = Selector::parse("device-number-0").value();
+        Selector private_selector = Selector::parse("device-number-1").value();
+        Timeout wait_timeout;  // infinity by default
+        // Private subnets that send traffic through this NAT, in the order
+        // configured, without duplicates.
+        std::vector<Ipv4Cidr> subnets;
+        // Default: first host of the private ENI's own subnet.
+        std::optional<Ipv4Address> gateway;
+
+        bool operator==(const Config&) const = default;
+};
+
+// One configuration file's text and the name errors should carry.
+struct ConfigSource {
+        std::string name;  // as printed in "FILE:LINE: message"
+        std::string text;
+};
+
+struct ConfigError {
+        std::string file;
+        unsigned line = 0;  // 0: the error concerns the whole file
+        std::string message;
+
+        [[nodiscard]] std::string str() const;  // "FILE:LINE: message" or "FILE: message"
+};
+
+struct ConfigLoad {
+        Config config;
+        std::vector<ConfigError> errors;  // every error found; empty means valid
+
+        [[nodiscard]] bool ok() const { return errors.empty(); }
+};
+
+// Pure: parses the sources in order (main file first, then drop-ins), as one
+// configuration. systemd INI syntax: [Section], Key=value, '#' and ';'
+// comments, surrounding whitespace ignored. Scalars: last assignment wins, an
+// empty assignment restores the default. Lists (Subnets=) accumulate across
+// lines and files; an empty assignment resets the list. Every error is
+// collected; nothing is ignored.
+ConfigLoad parse_config(const std::vector<ConfigSource>& sources);
+
+// Where the configuration lives on a (possibly scratch) root.
+struct ConfigLocation {
+        std::filesystem::path main_file;  // e.g. ROOT/etc/natd/natd.conf
+        bool main_file_required = false;  // true when given by --config
+        // Drop-in directory: main_file + ".d".
+        [[nodiscard]] std::filesystem::path dropin_dir() const;
+};
+
+// Reads main_file (missing is fine unless required) and every *.conf in
+// dropin_dir() in lexical order, then parse_config(). I/O errors are
+// reported as ConfigErrors with line 0.
+ConfigLoad load_config(const ConfigLocation& where);
+
+}  // namespace natd

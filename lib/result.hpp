@@ -1,0 +1,37 @@
+// A value or an error message: the return type of every parser and of
+// fallible operations whose caller decides how loud the failure is.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <variant>
+
+namespace natd {
+
+struct Error {
+        std::string message;
+};
+
+template <typename T>
+class [[nodiscard]] Result {
+public:
+        Result(T value) : v_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
+        Result(Error error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
+
+        [[nodiscard]] bool ok() const { return std::holds_alternative<T>(v_); }
+        explicit operator bool() const { return ok(); }
+
+        [[nodiscard]] const T& value() const& { return std::get<T>(v_); }
+        [[nodiscard]] T& value() & { return std::get<T>(v_); }
+        [[nodiscard]] T&& value() && { return std::get<T>(std::move(v_)); }
+        [[nodiscard]] const std::string& error() const { return std::get<Error>(v_).message; }
+
+private:
+        std::variant<T, Error> v_;
+};
+
+// For operations that return nothing on success.
+struct Ok {};
+using Status = Result<Ok>;
+
+}  // namespace natd

@@ -1,0 +1,641 @@
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+#include <system_error>
+#include <unistd.h>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "config.hpp"
+
+using natd::Config;
+using natd::ConfigError;
+using natd::ConfigLoad;
+using natd::ConfigLocation;
+using natd::ConfigSource;
+using natd::Ipv4Address;
+using natd::Ipv4Cidr;
+using natd::load_config;
+using natd::parse_config;
+using natd::Selector;
+using std::chrono::microseconds;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::vector<std::string> error_strings(const ConfigLoad& load) {
+        std::vector<std::string> v;
+        for (const auto& e : load.errors)
+                v.push_back(e.str());
+        return v;
+}
+
+// Parses and returns the errors as "FILE:LINE: message" lines.
+std::vector<std::string> errors_of(const std::vector<ConfigSource>& sources) {
+        return error_strings(parse_config(sources));
+}
+
+std::vector<std::string> subnet_strings(const Config& c) {
+        std::vector<std::string> v;
+        for (const auto& s : c.subnets)
+                v.push_back(s.str());
+        return v;
+}
+
+Config parse_ok(const std::vector<ConfigSource>& sources) {
+        const auto load = parse_config(sources);
+        CAPTURE(error_strings(load));
+        REQUIRE(load.ok());
+        return load.config;
+}
+
+using Strings = std::vector<std::string>;
+
+const std::string differ = "; the public and private interfaces must differ";
+
+}  // namespace
+
+TEST_CASE("ConfigError::str", "[config]") {
+        CHECK(ConfigError{"a.conf", 3, "boom"}.str() == "a.conf:3: boom");
+        CHECK(ConfigError{"/etc/natd/natd.conf", 0, "Permission denied"}.str() ==
+              "/etc/natd/natd.conf: Permission denied");
+}
+
+TEST_CASE("no configuration at all means the defaults", "[config]") {
+        for (const auto& sources : std::vector<std::vector<ConfigSource>>{
+                     {},
+                     {{"empty.conf", ""}},
+                     {{"blank.conf", "\n\n   \n\t\n"}},
+                     {{"comments.conf", "# nothing\n; to see\n   # here\n"}},
+                     {{"sections.conf", "[Interfaces]\n[Routes]\n"}},
+             }) {
+                const auto c = parse_ok(sources);
+                CHECK(c == Config{});
+                CHECK(c.public_selector.str() == "device-number-0");
+                CHECK(c.private_selector.str() == "device-number-1");
+                CHECK_FALSE(c.wait_timeout.has_value());
+                CHECK(c.subnets.empty());
+                CHECK_FALSE(c.gateway.has_value());
+        }
+}
+
+TEST_CASE("a complete configuration", "[config]") {
+        const std::string text = "\xEF\xBB\xBF"  // a BOM, as editors on other systems write
+                                 "# natd.conf\n"
+                                 "; also a comment\n"
+                                 "\n"
+                                 "[Interfaces]\n"
+                                 "   # indented comment\n"
+                                 "  Public = ens5  \n"
+                                 "Private=0A:1B:2C:3D:4E:5F\r\n"
+                                 "\tWaitTimeoutSec=\t1min 30s\n"
+                                 "[Routes]\n"
+                                 "Subnets=10.0.1.0/24   10.0.2.0/24\t10.0.3.0/24\n"
+                                 "Gateway=10.0.0.1";  // no final newline
+        const auto c = parse_ok({{"natd.conf", text}});
+        CHECK(c.public_selector == Selector::parse("ens5").value());
+        CHECK(c.private_selector.str() == "0a:1b:2c:3d:4e:5f");
+        CHECK(c.private_selector.is_mac());
+        CHECK(c.wait_timeout == microseconds{90000000});
+        CHECK(subnet_strings(c) == Strings{"10.0.1.0/24", "10.0.2.0/24", "10.0.3.0/24"});
+        CHECK(c.gateway == Ipv4Address::parse("10.0.0.1").value());
+}
+
+TEST_CASE("scalars: last assignment wins, empty restores the default", "[config]") {
+        SECTION("within one file") {
+                const auto c = parse_ok({{"a.conf", "[Interfaces]\n"
+                                                    "Public=eth0\n"
+                                                    "Public=eth2\n"
+                                                    "WaitTimeoutSec=5s\n"
+                                                    "WaitTimeoutSec=10s\n"
+                                                    "[Routes]\n"
+                                                    "Gateway=10.0.0.1\n"
+                                                    "Gateway=10.0.0.2\n"}});
+                CHECK(c.public_selector.str() == "eth2");
+                CHECK(c.wait_timeout == microseconds{10000000});
+                CHECK(c.gateway->str() == "10.0.0.2");
+        }
+        SECTION("across files") {
+                const auto c = parse_ok({
+                        {"main.conf", "[Interfaces]\nPublic=eth0\nPrivate=eth1\n"
+                                      "WaitTimeoutSec=30\n[Routes]\nGateway=10.0.0.1\n"},
+                        {"override.conf", "[Interfaces]\nPrivate=eth3\n"},
+                });
+                CHECK(c.public_selector.str() == "eth0");
+                CHECK(c.private_selector.str() == "eth3");
+                CHECK(c.wait_timeout == microseconds{30000000});
+                CHECK(c.gateway->str() == "10.0.0.1");
+        }
+        SECTION("empty assignments") {
+                const auto c = parse_ok({
+                        {"main.conf", "[Interfaces]\nPublic=eth0\nPrivate=eth1\n"
+                                      "WaitTimeoutSec=30\n[Routes]\nGateway=10.0.0.1\n"},
+                        {"reset.conf", "[Interfaces]\nPublic=\nPrivate=  \nWaitTimeoutSec=\n"
+                                       "[Routes]\nGateway=\n"},
+                });
+                CHECK(c == Config{});
+        }
+        SECTION("infinity is explicit too") {
+                const auto c = parse_ok({{"a.conf", "[Interfaces]\nWaitTimeoutSec=5s\n"
+                                                    "WaitTimeoutSec=infinity\n"}});
+                CHECK_FALSE(c.wait_timeout.has_value());
+        }
+}
+
+TEST_CASE("Subnets= accumulates, resets and deduplicates", "[config]") {
+        struct Row {
+                std::string name;
+                std::vector<ConfigSource> sources;
+                Strings subnets;
+        };
+        const std::vector<Row> rows{
+                {"one line",
+                 {{"a.conf", "[Routes]\nSubnets=10.0.1.0/24 10.0.2.0/24\n"}},
+                 {"10.0.1.0/24", "10.0.2.0/24"}},
+                {"several lines",
+                 {{"a.conf", "[Routes]\nSubnets=10.0.1.0/24\nSubnets=10.0.2.0/24\n"}},
+                 {"10.0.1.0/24", "10.0.2.0/24"}},
+                {"two sources",
+                 {{"a.conf", "[Routes]\nSubnets=10.0.1.0/24\n"},
+                  {"b.conf", "[Routes]\nSubnets=10.0.2.0/24 10.0.3.0/24\n"}},
+                 {"10.0.1.0/24", "10.0.2.0/24", "10.0.3.0/24"}},
+                {"reset in the second source",
+                 {{"a.conf", "[Routes]\nSubnets=10.0.1.0/24 10.0.2.0/24\n"},
+                  {"b.conf", "[Routes]\nSubnets=\nSubnets=10.0.3.0/24\n"}},
+                 {"10.0.3.0/24"}},
+                {"reset at the very end",
+                 {{"a.conf", "[Routes]\nSubnets=10.0.1.0/24\n"},
+                  {"b.conf", "[Routes]\nSubnets=\n"}},
+                 {}},
+                {"duplicates keep the first position",
+                 {{"a.conf", "[Routes]\nSubnets=10.0.2.0/24 10.0.1.0/24 10.0.2.0/24\n"},
+                  {"b.conf", "[Routes]\nSubnets=10.0.3.0/24 10.0.1.0/24\n"}},
+                 {"10.0.2.0/24", "10.0.1.0/24", "10.0.3.0/24"}},
+                {"a reset forgets what it removed",
+                 {{"a.conf", "[Routes]\nSubnets=10.0.1.0/24 10.0.2.0/24\nSubnets=\n"
+                             "Subnets=10.0.2.0/24 10.0.1.0/24\n"}},
+                 {"10.0.2.0/24", "10.0.1.0/24"}},
+        };
+        for (const auto& row : rows) {
+                CAPTURE(row.name);
+                CHECK(subnet_strings(parse_ok(row.sources)) == row.subnets);
+        }
+}
+
+TEST_CASE("syntax errors carry FILE:LINE", "[config]") {
+        struct Row {
+                std::string text;
+                Strings errors;
+        };
+        const std::vector<Row> rows{
+                {"Public=eth0\n", {"f.conf:1: assignment outside of any section"}},
+                {"# header comes later\n\nPublic=eth0\nPrivate=eth1\n[Interfaces]\n",
+                 {"f.conf:3: assignment outside of any section",
+                  "f.conf:4: assignment outside of any section"}},
+                {"[Interfaces]\ngarbage\n", {"f.conf:2: missing '=' in line"}},
+                {"[Interfaces]\n=eth0\n", {"f.conf:2: missing key name before '='"}},
+                {"[Interfaces]\n  = eth0\n", {"f.conf:2: missing key name before '='"}},
+                {"[Interfaces\nPublic=eth0\n",
+                 {"f.conf:1: invalid section header '[Interfaces': expected [Section]"}},
+                {"[]\n", {"f.conf:1: invalid section header '[]': expected [Section]"}},
+                {"[\n", {"f.conf:1: invalid section header '[': expected [Section]"}},
+                {"[Interfaces] # comment\n",
+                 {"f.conf:1: invalid section header '[Interfaces] # comment': expected "
+                  "[Section]"}},
+                {"[Foo]\nBar=1\nBaz=2\n[Routes]\nSubnets=10.0.0.0/8\n",
+                 {"f.conf:1: unknown section [Foo]"}},
+                {"[interfaces]\nPublic=eth0\n", {"f.conf:1: unknown section [interfaces]"}},
+                {"[ Interfaces ]\n", {"f.conf:1: unknown section [ Interfaces ]"}},
+                {"[Foo]\nBar=1\n[Foo]\nBar=2\n",
+                 {"f.conf:1: unknown section [Foo]", "f.conf:3: unknown section [Foo]"}},
+                // Syntax errors are still syntax errors inside an unknown section.
+                {"[Foo]\nno equals sign\n",
+                 {"f.conf:1: unknown section [Foo]", "f.conf:2: missing '=' in line"}},
+                {"[Interfaces]\nPublc=eth0\n",
+                 {"f.conf:2: unknown key 'Publc' in section [Interfaces]"}},
+                {"[Interfaces]\npublic=eth0\n",
+                 {"f.conf:2: unknown key 'public' in section [Interfaces]"}},
+                {"[Interfaces]\nPUBLIC=eth0\n",
+                 {"f.conf:2: unknown key 'PUBLIC' in section [Interfaces]"}},
+                {"[Interfaces]\nSubnets=10.0.0.0/8\n",
+                 {"f.conf:2: unknown key 'Subnets' in section [Interfaces]"}},
+                {"[Routes]\nPublic=eth0\n", {"f.conf:2: unknown key 'Public' in section [Routes]"}},
+                {"[Routes]\nWait Timeout=1\n",
+                 {"f.conf:2: unknown key 'Wait Timeout' in section [Routes]"}},
+                // '#' starts a comment only at the beginning of a line.
+                {"[Interfaces]\nPublic=eth0 # the public one\n",
+                 {"f.conf:2: invalid selector 'eth0 # the public one' in Public=: interface "
+                  "names cannot contain whitespace"}},
+        };
+        for (const auto& row : rows) {
+                CAPTURE(row.text);
+                CHECK(errors_of({{"f.conf", row.text}}) == row.errors);
+        }
+}
+
+TEST_CASE("value errors carry FILE:LINE", "[config]") {
+        struct Row {
+                std::string text;
+                Strings errors;
+        };
+        const std::vector<Row> rows{
+                {"[Interfaces]\nPublic=zz:00:00:00:00:00\n",
+                 {"f.conf:2: invalid MAC address 'zz:00:00:00:00:00' in Public=: expected six "
+                  "colon-separated pairs of hex digits"}},
+                {"[Interfaces]\nPrivate=ens5:1\n",
+                 {"f.conf:2: invalid MAC address 'ens5:1' in Private=: expected six "
+                  "colon-separated pairs of hex digits"}},
+                {"[Interfaces]\nPrivate=eth/1\n",
+                 {"f.conf:2: invalid selector 'eth/1' in Private=: interface names cannot "
+                  "contain '/'"}},
+                {"[Interfaces]\nPublic=..\n",
+                 {"f.conf:2: invalid selector '..' in Public=: '.' and '..' are not interface "
+                  "names"}},
+                {"[Interfaces]\nPublic=" + std::string(128, 'e') + "\n",
+                 {"f.conf:2: invalid selector '" + std::string(128, 'e') +
+                  "' in Public=: interface names and altnames are at most 127 characters"}},
+                {"[Interfaces]\nWaitTimeoutSec=5 parsecs\n",
+                 {"f.conf:2: invalid time span '5 parsecs' in WaitTimeoutSec=: unknown unit "
+                  "'parsecs'"}},
+                {"[Interfaces]\nWaitTimeoutSec=-1\n",
+                 {"f.conf:2: invalid time span '-1' in WaitTimeoutSec=: negative time spans are "
+                  "not allowed"}},
+                {"[Routes]\nSubnets=10.0.0.0/33\n",
+                 {"f.conf:2: invalid CIDR '10.0.0.0/33' in Subnets=: prefix length must be "
+                  "0..32"}},
+                {"[Routes]\nSubnets=10.0.0.0\n",
+                 {"f.conf:2: invalid CIDR '10.0.0.0' in Subnets=: missing '/' and prefix "
+                  "length"}},
+                {"[Routes]\nSubnets=10.0.0.0/8,10.1.0.0/16\n",
+                 {"f.conf:2: invalid CIDR '10.0.0.0/8,10.1.0.0/16' in Subnets=: prefix length "
+                  "must be 0..32"}},
+                {"[Routes]\nSubnets=10.0.1.5/24\n",
+                 {"f.conf:2: '10.0.1.5/24' in Subnets= has host bits set; did you mean "
+                  "10.0.1.0/24?"}},
+                // Every bad item is reported, the good ones are kept.
+                {"[Routes]\nSubnets=10.0.0.0/33 10.0.1.0/24 300.0.0.0/8 10.0.2.1/24\n",
+                 {"f.conf:2: invalid CIDR '10.0.0.0/33' in Subnets=: prefix length must be 0..32",
+                  "f.conf:2: invalid CIDR '300.0.0.0/8' in Subnets=: octet '300' is out of range "
+                  "0..255",
+                  "f.conf:2: '10.0.2.1/24' in Subnets= has host bits set; did you mean "
+                  "10.0.2.0/24?"}},
+                {"[Routes]\nGateway=x\n",
+                 {"f.conf:2: invalid address 'x' in Gateway=: expected four dot-separated "
+                  "decimal octets"}},
+                {"[Routes]\nGateway=10.0.0.01\n",
+                 {"f.conf:2: invalid address '10.0.0.01' in Gateway=: octet '01' has a leading "
+                  "zero"}},
+                {"[Routes]\nGateway=10.0.0.1/24\n",
+                 {"f.conf:2: invalid address '10.0.0.1/24' in Gateway=: octet '1/24' is not a "
+                  "decimal number"}},
+        };
+        for (const auto& row : rows) {
+                CAPTURE(row.text);
+                CHECK(errors_of({{"f.conf", row.text}}) == row.errors);
+        }
+}
+
+TEST_CASE("a rejected value leaves the previous one", "[config]") {
+        const auto load = parse_config({{"f.conf", "[Interfaces]\nPublic=eth0\nPublic=e/0\n"
+                                                   "[Routes]\nSubnets=10.0.0.0/8 10.0.0.0/33\n"}});
+        CHECK(load.errors.size() == 2);
+        CHECK(load.config.public_selector.str() == "eth0");
+        CHECK(subnet_strings(load.config) == Strings{"10.0.0.0/8"});
+}
+
+TEST_CASE("every file starts outside any section", "[config]") {
+        CHECK(errors_of({{"a.conf", "[Interfaces]\n"}, {"b.conf", "Public=eth0\n"}}) ==
+              Strings{"b.conf:1: assignment outside of any section"});
+}
+
+TEST_CASE("all errors are reported, in order, across files", "[config]") {
+        const std::string main_text = "# natd\n"                           // 1
+                                      "[Interfaces]\n"                     // 2
+                                      "Publc=eth0\n"                       // 3
+                                      "Public=zz:00:00:00:00:00\n"         // 4
+                                      "Private=eth 1\n"                    // 5
+                                      "WaitTimeoutSec=5 parsecs\n"         // 6
+                                      "garbage\n"                          // 7
+                                      "[Routes]\n"                         // 8
+                                      "Subnets=10.0.0.0/33 10.0.1.5/24\n"  // 9
+                                      "Gateway=x\n"                        // 10
+                                      "[Foo]\n"                            // 11
+                                      "Bar=1\n"                            // 12
+                                      "Baz=2\n"                            // 13
+                                      "[Interfaces\n"                      // 14
+                                      "Public=eth9\n"                      // 15
+                                      "=value\n";                          // 16
+        const std::string dropin = "[Routes]\n"                            // 1
+                                   "Subnets=10.0.0.0/16 10.0.1.0/24\n"     // 2
+                                   "Gateway=127.0.0.1\n"                   // 3
+                                   "[Interfaces]\n"                        // 4
+                                   "Public=device-number-1\n";             // 5
+        CHECK(errors_of({{"/etc/natd/natd.conf", main_text},
+                         {"/etc/natd/natd.conf.d/10-x.conf", dropin}}) ==
+              Strings{
+                      "/etc/natd/natd.conf:3: unknown key 'Publc' in section [Interfaces]",
+                      "/etc/natd/natd.conf:4: invalid MAC address 'zz:00:00:00:00:00' in "
+                      "Public=: expected six colon-separated pairs of hex digits",
+                      "/etc/natd/natd.conf:5: invalid selector 'eth 1' in Private=: interface "
+                      "names cannot contain whitespace",
+                      "/etc/natd/natd.conf:6: invalid time span '5 parsecs' in WaitTimeoutSec=: "
+                      "unknown unit 'parsecs'",
+                      "/etc/natd/natd.conf:7: missing '=' in line",
+                      "/etc/natd/natd.conf:9: invalid CIDR '10.0.0.0/33' in Subnets=: prefix "
+                      "length must be 0..32",
+                      "/etc/natd/natd.conf:9: '10.0.1.5/24' in Subnets= has host bits set; did "
+                      "you mean 10.0.1.0/24?",
+                      "/etc/natd/natd.conf:10: invalid address 'x' in Gateway=: expected four "
+                      "dot-separated decimal octets",
+                      "/etc/natd/natd.conf:11: unknown section [Foo]",
+                      "/etc/natd/natd.conf:14: invalid section header '[Interfaces': expected "
+                      "[Section]",
+                      "/etc/natd/natd.conf:16: missing key name before '='",
+                      // The checks that need every file read come last.
+                      "/etc/natd/natd.conf.d/10-x.conf:5: Public=device-number-1 selects the "
+                      "same interface as Private= (the default)" +
+                              differ,
+                      "/etc/natd/natd.conf.d/10-x.conf:2: subnets 10.0.0.0/16 "
+                      "(/etc/natd/natd.conf.d/10-x.conf:2) and 10.0.1.0/24 overlap; list each "
+                      "network once",
+                      "/etc/natd/natd.conf.d/10-x.conf:3: Gateway=127.0.0.1 is a loopback "
+                      "address, not a usable next hop",
+              });
+}
+
+TEST_CASE("Public= and Private= must differ", "[config]") {
+        struct Row {
+                std::string name;
+                std::vector<ConfigSource> sources;
+                Strings errors;
+        };
+        const std::vector<Row> rows{
+                {"both set in one file",
+                 {{"a.conf", "[Interfaces]\nPublic=eth1\nPrivate=eth1\n"}},
+                 {"a.conf:3: Private=eth1 selects the same interface as Public= (set at a.conf:2)" +
+                  differ}},
+                {"the later assignment is blamed, across files",
+                 {{"a.conf", "[Interfaces]\nPrivate=eth1\n"},
+                  {"b.conf", "[Interfaces]\nPublic=eth1\n"}},
+                 {"b.conf:2: Public=eth1 selects the same interface as Private= (set at a.conf:2)" +
+                  differ}},
+                {"against the default",
+                 {{"a.conf", "[Interfaces]\nPrivate=device-number-0\n"}},
+                 {"a.conf:2: Private=device-number-0 selects the same interface as Public= (the "
+                  "default)" +
+                  differ}},
+                {"MACs compare in any case",
+                 {{"a.conf",
+                   "[Interfaces]\nPublic=0A:1B:2C:3D:4E:5F\nPrivate=0a:1b:2c:3d:4e:5f\n"}},
+                 {"a.conf:3: Private=0a:1b:2c:3d:4e:5f selects the same interface as Public= (set "
+                  "at a.conf:2)" +
+                  differ}},
+                {"an empty assignment that restores a clashing default is blamed",
+                 {{"a.conf", "[Interfaces]\nPrivate=device-number-0\nPublic=eth0\n"},
+                  {"b.conf", "[Interfaces]\nPublic=\n"}},
+                 {"b.conf:2: Public=device-number-0 selects the same interface as Private= (set "
+                  "at a.conf:2)" +
+                  differ}},
+                {"a rejected assignment does not move the blame",
+                 {{"a.conf", "[Interfaces]\nPrivate=eth1\nPublic=eth1\nPrivate=e/1\n"}},
+                 {"a.conf:4: invalid selector 'e/1' in Private=: interface names cannot contain "
+                  "'/'",
+                  "a.conf:3: Public=eth1 selects the same interface as Private= (set at a.conf:2)" +
+                          differ}},
+                {"swapped defaults are fine",
+                 {{"a.conf", "[Interfaces]\nPublic=device-number-1\nPrivate=device-number-0\n"}},
+                 {}},
+                {"fixed by a later assignment",
+                 {{"a.conf", "[Interfaces]\nPublic=eth1\nPrivate=eth1\n"},
+                  {"b.conf", "[Interfaces]\nPrivate=eth2\n"}},
+                 {}},
+                // Syntactic comparison only: that device-number-1 is 0a:... is
+                // something only the links can tell.
+                {"different spellings",
+                 {{"a.conf", "[Interfaces]\nPublic=0a:1b:2c:3d:4e:5f\n"}},
+                 {}},
+        };
+        for (const auto& row : rows) {
+                CAPTURE(row.name);
+                CHECK(errors_of(row.sources) == row.errors);
+        }
+}
+
+TEST_CASE("overlapping subnets", "[config]") {
+        struct Row {
+                std::string name;
+                std::vector<ConfigSource> sources;
+                Strings errors;
+        };
+        const std::vector<Row> rows{
+                {"on one line",
+                 {{"a.conf", "[Routes]\nSubnets=10.0.0.0/16 10.0.1.0/24\n"}},
+                 {"a.conf:2: subnets 10.0.0.0/16 (a.conf:2) and 10.0.1.0/24 overlap; list each "
+                  "network once"}},
+                {"across files, each pair named with its origin",
+                 {{"a.conf", "[Routes]\nSubnets=10.0.1.0/24\n\nSubnets=10.1.0.0/16\n"},
+                  {"b.conf", "# wide\n[Routes]\nSubnets=10.0.0.0/8\n"}},
+                 {"b.conf:3: subnets 10.0.1.0/24 (a.conf:2) and 10.0.0.0/8 overlap; list each "
+                  "network once",
+                  "b.conf:3: subnets 10.1.0.0/16 (a.conf:4) and 10.0.0.0/8 overlap; list each "
+                  "network once"}},
+                {"equal subnets are just duplicates",
+                 {{"a.conf", "[Routes]\nSubnets=10.0.1.0/24\n"},
+                  {"b.conf", "[Routes]\nSubnets=10.0.1.0/24\n"}},
+                 {}},
+                {"adjacent subnets do not overlap",
+                 {{"a.conf", "[Routes]\nSubnets=10.0.0.0/24 10.0.1.0/24 10.0.2.0/23\n"}},
+                 {}},
+                {"reset clears the overlap",
+                 {{"a.conf", "[Routes]\nSubnets=10.0.0.0/16\n"},
+                  {"b.conf", "[Routes]\nSubnets=\nSubnets=10.0.1.0/24\n"}},
+                 {}},
+                {"0.0.0.0/0 is refused, without overlap noise",
+                 {{"a.conf", "[Routes]\nSubnets=10.0.0.0/8\nSubnets=0.0.0.0/0 192.168.0.0/16\n"}},
+                 {"a.conf:3: 0.0.0.0/0 in Subnets= would hijack every destination; list the "
+                  "private subnets instead"}},
+                {"0.0.0.0/0 reset away",
+                 {{"a.conf", "[Routes]\nSubnets=0.0.0.0/0\n"}, {"b.conf", "[Routes]\nSubnets=\n"}},
+                 {}},
+        };
+        for (const auto& row : rows) {
+                CAPTURE(row.name);
+                CHECK(errors_of(row.sources) == row.errors);
+        }
+}
+
+TEST_CASE("Gateway= must be a usable next hop", "[config]") {
+        struct Row {
+                std::string address;
+                std::string problem;  // "" when fine
+        };
+        const std::vector<Row> rows{
+                {"0.0.0.0", "the unspecified address"},
+                {"255.255.255.255", "the broadcast address"},
+                {"224.0.0.1", "a multicast address"},
+                {"239.255.255.255", "a multicast address"},
+                {"127.0.0.1", "a loopback address"},
+                {"127.255.255.254", "a loopback address"},
+                {"10.0.0.1", ""},
+                {"0.0.0.1", ""},
+                {"126.255.255.255", ""},
+                {"128.0.0.1", ""},
+                {"223.255.255.255", ""},
+                {"240.0.0.1", ""},
+                {"255.255.255.254", ""},
+        };
+        for (const auto& row : rows) {
+                CAPTURE(row.address);
+                const auto errors = errors_of(
+                        {{"a.conf", "[Routes]\n# next hop\nGateway=" + row.address + "\n"}});
+                if (row.problem.empty())
+                        CHECK(errors.empty());
+                else
+                        CHECK(errors == Strings{"a.conf:3: Gateway=" + row.address + " is " +
+                                                row.problem + ", not a usable next hop"});
+        }
+        SECTION("last wins, and only the final value is checked") {
+                CHECK(errors_of({{"a.conf", "[Routes]\nGateway=127.0.0.1\n"},
+                                 {"b.conf", "[Routes]\nGateway=10.0.0.1\n"}})
+                              .empty());
+                CHECK(errors_of({{"a.conf", "[Routes]\nGateway=127.0.0.1\nGateway=\n"}}).empty());
+        }
+        SECTION("a rejected value does not move the blame") {
+                CHECK(errors_of({{"a.conf", "[Routes]\nGateway=127.0.0.1\nGateway=x\n"}}) ==
+                      Strings{"a.conf:3: invalid address 'x' in Gateway=: expected four "
+                              "dot-separated decimal octets",
+                              "a.conf:2: Gateway=127.0.0.1 is a loopback address, not a usable "
+                              "next hop"});
+        }
+}
+
+namespace {
+
+// A scratch directory, removed with everything in it when the test ends.
+class TempDir {
+public:
+        TempDir() {
+                std::random_device rd;
+                const auto base = fs::temp_directory_path();
+                for (;;) {
+                        path_ = base / ("natd-config-test-" + std::to_string(::getpid()) + "-" +
+                                        std::to_string(rd()));
+                        if (fs::create_directory(path_))
+                                break;
+                }
+        }
+        ~TempDir() {
+                std::error_code ec;
+                // Restore permissions a test took away, or removal fails.
+                for (const auto& e : fs::recursive_directory_iterator(path_, ec))
+                        fs::permissions(e.path(), fs::perms::owner_all, fs::perm_options::add, ec);
+                fs::remove_all(path_, ec);
+        }
+        TempDir(const TempDir&) = delete;
+        TempDir& operator=(const TempDir&) = delete;
+
+        [[nodiscard]] const fs::path& path() const { return path_; }
+
+        void write(const fs::path& relative, const std::string& text) const {
+                const auto p = path_ / relative;
+                fs::create_directories(p.parent_path());
+                std::ofstream out(p, std::ios::binary);
+                out << text;
+                REQUIRE(out.good());
+        }
+
+private:
+        fs::path path_;
+};
+
+}  // namespace
+
+TEST_CASE("load_config reads the main file and sorted drop-ins", "[config]") {
+        const TempDir tmp;
+        const ConfigLocation where{tmp.path() / "etc/natd/natd.conf", false};
+        CHECK(where.dropin_dir() == tmp.path() / "etc/natd/natd.conf.d");
+
+        SECTION("nothing there: the defaults") {
+                const auto load = load_config(where);
+                CHECK(load.ok());
+                CHECK(load.config == Config{});
+        }
+        SECTION("required but missing") {
+                const auto load = load_config(ConfigLocation{where.main_file, true});
+                CHECK(error_strings(load) ==
+                      Strings{where.main_file.string() + ": No such file or directory"});
+        }
+        SECTION("main file and drop-ins, in lexical order") {
+                tmp.write("etc/natd/natd.conf",
+                          "[Interfaces]\nPublic=eth0\n[Routes]\nSubnets=10.0.1.0/24\n");
+                // Lexical, not numeric: 10- sorts before 2-.
+                tmp.write("etc/natd/natd.conf.d/2-b.conf",
+                          "[Interfaces]\nPublic=eth2\n[Routes]\nSubnets=10.0.2.0/24\n");
+                tmp.write("etc/natd/natd.conf.d/10-a.conf",
+                          "[Interfaces]\nPublic=eth10\n[Routes]\nSubnets=10.0.10.0/24\n");
+                tmp.write("etc/natd/natd.conf.d/z.conf", "[Routes]\nGateway=10.0.0.1\n");
+                // Not drop-ins: other suffixes, hidden files, directories.
+                tmp.write("etc/natd/natd.conf.d/z.conf.bak", "garbage\n");
+                tmp.write("etc/natd/natd.conf.d/README", "garbage\n");
+                tmp.write("etc/natd/natd.conf.d/.hidden.conf", "garbage\n");
+                tmp.write("etc/natd/natd.conf.d/sub.conf/x.conf", "garbage\n");
+                const auto load = load_config(where);
+                CAPTURE(error_strings(load));
+                REQUIRE(load.ok());
+                CHECK(load.config.public_selector.str() == "eth2");
+                CHECK(subnet_strings(load.config) ==
+                      Strings{"10.0.1.0/24", "10.0.10.0/24", "10.0.2.0/24"});
+                CHECK(load.config.gateway->str() == "10.0.0.1");
+        }
+        SECTION("drop-ins without a main file") {
+                tmp.write("etc/natd/natd.conf.d/a.conf", "[Routes]\nSubnets=10.0.1.0/24\n");
+                const auto load = load_config(ConfigLocation{where.main_file, false});
+                REQUIRE(load.ok());
+                CHECK(subnet_strings(load.config) == Strings{"10.0.1.0/24"});
+        }
+        SECTION("errors name the file by its path") {
+                tmp.write("etc/natd/natd.conf", "[Routes]\nSubnets=10.0.0.0/16\n");
+                tmp.write("etc/natd/natd.conf.d/50-x.conf", "[Routes]\n\nSubnets=10.0.1.0/24\n");
+                const auto main_name = where.main_file.string();
+                const auto dropin = (where.dropin_dir() / "50-x.conf").string();
+                CHECK(error_strings(load_config(where)) ==
+                      Strings{dropin + ":3: subnets 10.0.0.0/16 (" + main_name +
+                              ":2) and 10.0.1.0/24 overlap; list each network once"});
+        }
+        SECTION("a directory where the main file should be") {
+                fs::create_directories(where.main_file);
+                CHECK(error_strings(load_config(where)) ==
+                      Strings{where.main_file.string() + ": Is a directory"});
+        }
+        SECTION("a dangling drop-in symlink") {
+                tmp.write("etc/natd/natd.conf", "[Interfaces]\nPublic=eth0\n");
+                fs::create_directories(where.dropin_dir());
+                fs::create_symlink(tmp.path() / "nowhere", where.dropin_dir() / "x.conf");
+                const auto load = load_config(where);
+                CHECK(error_strings(load) == Strings{(where.dropin_dir() / "x.conf").string() +
+                                                     ": No such file or directory"});
+                // The readable files still count.
+                CHECK(load.config.public_selector.str() == "eth0");
+        }
+        SECTION("a file where the drop-in directory should be") {
+                tmp.write("etc/natd/natd.conf.d", "");
+                CHECK(error_strings(load_config(where)) ==
+                      Strings{where.dropin_dir().string() + ": Not a directory"});
+        }
+        SECTION("unreadable files") {
+                // root reads anything: nothing to test there.
+                if (::geteuid() != 0) {
+                        tmp.write("etc/natd/natd.conf", "[Interfaces]\n");
+                        tmp.write("etc/natd/natd.conf.d/a.conf", "[Interfaces]\n");
+                        fs::permissions(where.main_file, fs::perms::none);
+                        fs::permissions(where.dropin_dir() / "a.conf", fs::perms::none);
+                        CHECK(error_strings(load_config(where)) ==
+                              Strings{where.main_file.string() + ": Permission denied",
+                                      (where.dropin_dir() / "a.conf").string() +
+                                              ": Permission denied"});
+                }
+        }
+}
