@@ -1,0 +1,108 @@
+// natd: argument parsing and wiring. All logic lives in lib/.
+#include <cstdio>
+#include <filesystem>
+#include <getopt.h>
+#include <string>
+
+#include <spdlog/spdlog.h>
+
+#include "config.hpp"
+#include "logging.hpp"
+#include "manager.hpp"
+
+namespace {
+
+void print_help() {
+        std::printf(
+                "Usage: natd [OPTIONS]\n"
+                "\n"
+                "Turns this EC2 instance into a NAT instance and keeps it one.\n"
+                "\n"
+                "  -c, --config FILE   configuration file (default /etc/natd/natd.conf;\n"
+                "                      drop-ins are read from FILE.d/*.conf)\n"
+                "  -r, --root DIR      take every file natd reads or writes under DIR\n"
+                "      --check-config  validate the configuration and exit\n"
+                "      --once          wait, apply, verify, then exit (0 on success)\n"
+                "  -d, --debug         log debug messages\n"
+                "  -h, --help          show this help\n"
+                "      --version       show the version\n"
+                "\n"
+                "Exit status: 0 success, 1 failure or timeout, 2 usage or configuration error.\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+        enum { kCheckConfig = 1000, kOnce, kVersion };
+        const option options[] = {
+                {"config", required_argument, nullptr, 'c'},
+                {"root", required_argument, nullptr, 'r'},
+                {"check-config", no_argument, nullptr, kCheckConfig},
+                {"once", no_argument, nullptr, kOnce},
+                {"debug", no_argument, nullptr, 'd'},
+                {"help", no_argument, nullptr, 'h'},
+                {"version", no_argument, nullptr, kVersion},
+                {nullptr, 0, nullptr, 0},
+        };
+        std::filesystem::path root = "/";
+        std::filesystem::path config_file = "/etc/natd/natd.conf";
+        bool config_given = false;
+        bool check_only = false;
+        bool once = false;
+        bool debug = false;
+        for (int c; (c = getopt_long(argc, argv, "c:r:dh", options, nullptr)) != -1;) {
+                switch (c) {
+                case 'c':
+                        config_file = optarg;
+                        config_given = true;
+                        break;
+                case 'r':
+                        root = optarg;
+                        break;
+                case kCheckConfig:
+                        check_only = true;
+                        break;
+                case kOnce:
+                        once = true;
+                        break;
+                case 'd':
+                        debug = true;
+                        break;
+                case 'h':
+                        print_help();
+                        return natd::kExitSuccess;
+                case kVersion:
+                        std::printf("natd %s\n", NATD_VERSION);
+                        return natd::kExitSuccess;
+                default:
+                        return natd::kExitUsage;
+                }
+        }
+        if (optind < argc) {
+                std::fprintf(stderr, "natd: unexpected argument '%s'\n", argv[optind]);
+                return natd::kExitUsage;
+        }
+
+        natd::setup_logging(debug);
+        // --root applies to --config too: tests and image builds point both
+        // at a scratch tree.
+        const natd::ConfigLocation where{root / config_file.relative_path(), config_given};
+        natd::ConfigLoad load = natd::load_config(where);
+        for (const auto& e : load.errors)
+                std::fprintf(stderr, "%s\n", e.str().c_str());
+        if (!load.ok()) {
+                std::fprintf(stderr, "natd: configuration invalid, nothing applied\n");
+                return natd::kExitUsage;
+        }
+        if (check_only) {
+                std::printf("%s: configuration valid\n", where.main_file.c_str());
+                return natd::kExitSuccess;
+        }
+
+        auto manager = natd::Manager::create(std::move(load.config), {where, once});
+        if (!manager.ok()) {
+                spdlog::critical("{}", manager.error());
+                return natd::kExitFailure;
+        }
+        return manager.value()->run();
+}

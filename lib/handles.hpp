@@ -1,0 +1,35 @@
+// RAII ownership of the C handles natd uses. A function-pointer deleter
+// keeps each alias one pointer wide.
+#pragma once
+
+#include <memory>
+
+#include <libmnl/libmnl.h>
+#include <libnftnl/batch.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/table.h>
+#include <systemd/sd-event.h>
+
+namespace natd {
+
+template <auto Fn>
+struct FreeWith {
+        template <typename T>
+        void operator()(T* p) const {
+                if (p != nullptr)
+                        Fn(p);
+        }
+};
+
+using MnlSocketPtr = std::unique_ptr<mnl_socket, FreeWith<mnl_socket_close>>;
+using NftnlTablePtr = std::unique_ptr<nftnl_table, FreeWith<nftnl_table_free>>;
+using NftnlChainPtr = std::unique_ptr<nftnl_chain, FreeWith<nftnl_chain_free>>;
+using NftnlRulePtr = std::unique_ptr<nftnl_rule, FreeWith<nftnl_rule_free>>;
+using NftnlExprPtr = std::unique_ptr<nftnl_expr, FreeWith<nftnl_expr_free>>;
+using NftnlBatchPtr = std::unique_ptr<nftnl_batch, FreeWith<nftnl_batch_free>>;
+using SdEventPtr = std::unique_ptr<sd_event, FreeWith<sd_event_unref>>;
+using SdEventSourcePtr = std::unique_ptr<sd_event_source, FreeWith<sd_event_source_disable_unref>>;
+
+}  // namespace natd

@@ -1,0 +1,149 @@
+#include "netlink-socket.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <set>
+#include <sys/socket.h>
+
+#include <linux/netlink.h>
+
+namespace natd {
+
+namespace {
+
+// Large enough for a dump page of links with many altnames.
+constexpr size_t kReceiveBufferSize = 64 * 1024;
+constexpr int kDumpAttempts = 5;
+
+int dispatch(const nlmsghdr* nlh, void* data) {
+        const auto* handler = static_cast<const NetlinkSocket::MessageHandler*>(data);
+        return (*handler)(nlh);
+}
+
+}  // namespace
+
+Error errno_error(const std::string& what, int errno_value) {
+        return Error{"Could not " + what + ": " + std::strerror(errno_value)};
+}
+
+Result<NetlinkSocket> NetlinkSocket::open(int bus, bool nonblocking) {
+        MnlSocketPtr s(mnl_socket_open2(bus, SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0)));
+        if (!s)
+                return errno_error("open netlink socket", errno);
+        if (mnl_socket_bind(s.get(), 0, MNL_SOCKET_AUTOPID) < 0)
+                return errno_error("bind netlink socket", errno);
+        // Extended ACKs carry the kernel's reason for a rejected message.
+        int one = 1;
+        mnl_socket_setsockopt(s.get(), NETLINK_EXT_ACK, &one, sizeof(one));
+        const uint32_t port = mnl_socket_get_portid(s.get());
+        NetlinkSocket socket(std::move(s), port);
+        // Start sequence numbers at the clock so a restarted natd never
+        // matches a stale reply of its predecessor.
+        socket.seq_ = static_cast<uint32_t>(std::time(nullptr));
+        return socket;
+}
+
+Status NetlinkSocket::join_group(unsigned group) {
+        int g = static_cast<int>(group);
+        if (mnl_socket_setsockopt(socket_.get(), NETLINK_ADD_MEMBERSHIP, &g, sizeof(g)) < 0)
+                return errno_error("join netlink group " + std::to_string(group), errno);
+        return Ok{};
+}
+
+int NetlinkSocket::fd() const {
+        return mnl_socket_get_fd(socket_.get());
+}
+
+Status NetlinkSocket::receive_until_done(uint32_t seq, const MessageHandler& on_reply) {
+        std::vector<char> buf(kReceiveBufferSize);
+        for (;;) {
+                const ssize_t n = mnl_socket_recvfrom(socket_.get(), buf.data(), buf.size());
+                if (n < 0)
+                        return errno_error("receive netlink reply", errno);
+                const int r = mnl_cb_run(buf.data(), static_cast<size_t>(n), seq, port_id_,
+                                         dispatch, const_cast<MessageHandler*>(&on_reply));
+                if (r < 0)
+                        return Error{std::strerror(errno)};
+                if (r == MNL_CB_STOP)
+                        return Ok{};
+        }
+}
+
+Status NetlinkSocket::request(const nlmsghdr* message, const MessageHandler& on_reply) {
+        const bool dump = (message->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
+        for (int attempt = 1;; ++attempt) {
+                if (mnl_socket_sendto(socket_.get(), message, message->nlmsg_len) < 0)
+                        return errno_error("send netlink request", errno);
+                Status s = receive_until_done(message->nlmsg_seq, on_reply);
+                // EINTR here is NLM_F_DUMP_INTR: the dump raced a change.
+                if (!s.ok() && dump && attempt < kDumpAttempts && s.error() == std::strerror(EINTR))
+                        continue;
+                return s;
+        }
+}
+
+Status NetlinkSocket::transact(const void* buffer, size_t length,
+                               const std::vector<uint32_t>& acked,
+                               const std::function<std::string(uint32_t)>& describe) {
+        if (mnl_socket_sendto(socket_.get(), buffer, length) < 0)
+                return errno_error("send netlink batch", errno);
+
+        std::set<uint32_t> pending(acked.begin(), acked.end());
+        std::string first_error;
+        std::vector<char> buf(kReceiveBufferSize);
+        // The kernel processes the whole batch inside sendmsg(), so every
+        // acknowledgement is queued by now: this loop never waits on it.
+        while (!pending.empty() && first_error.empty()) {
+                const ssize_t n = mnl_socket_recvfrom(socket_.get(), buf.data(), buf.size());
+                if (n < 0)
+                        return errno_error("receive netlink batch reply", errno);
+                int left = static_cast<int>(n);
+                for (auto* nlh = reinterpret_cast<const nlmsghdr*>(buf.data());
+                     mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+                        if (nlh->nlmsg_type != NLMSG_ERROR)
+                                continue;
+                        const auto* err = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
+                        pending.erase(nlh->nlmsg_seq);
+                        if (err->error != 0 && first_error.empty())
+                                first_error = describe(nlh->nlmsg_seq) + ": " +
+                                              std::strerror(-err->error);
+                }
+        }
+        // After an error the transaction is aborted; drop what else the
+        // kernel queued so the next request starts clean.
+        while (recv(fd(), buf.data(), buf.size(), MSG_DONTWAIT) > 0) {
+        }
+        if (!first_error.empty())
+                return Error{"Could not " + first_error};
+        return Ok{};
+}
+
+NetlinkSocket::DrainResult NetlinkSocket::drain(const MessageHandler& on_event) {
+        std::vector<char> buf(kReceiveBufferSize);
+        DrainResult result;
+        for (;;) {
+                const ssize_t n = recv(fd(), buf.data(), buf.size(), MSG_DONTWAIT);
+                if (n < 0) {
+                        if (errno == EAGAIN || errno == EWOULDBLOCK)
+                                return result;
+                        if (errno == EINTR)
+                                continue;
+                        if (errno == ENOBUFS) {
+                                result.overrun = true;
+                                continue;
+                        }
+                        result.status = errno_error("receive netlink event", errno);
+                        return result;
+                }
+                const int r = mnl_cb_run(buf.data(), static_cast<size_t>(n), 0, 0, dispatch,
+                                         const_cast<MessageHandler*>(&on_event));
+                if (r < 0 && errno != ENOENT) {
+                        result.status = Error{std::string("Could not parse netlink event: ") +
+                                              std::strerror(errno)};
+                        return result;
+                }
+        }
+}
+
+}  // namespace natd

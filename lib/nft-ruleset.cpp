@@ -1,0 +1,395 @@
+#include "nft-ruleset.hpp"
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/common.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/table.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netlink.h>
+
+#include "handles.hpp"
+
+namespace natd {
+
+namespace {
+
+constexpr uint16_t kFamily = NFPROTO_IPV4;
+constexpr size_t kBatchBufferSize = 64 * 1024;
+
+uint32_t hook_number(Hook hook) {
+        switch (hook) {
+        case Hook::Prerouting:
+                return NF_INET_PRE_ROUTING;
+        case Hook::Input:
+                return NF_INET_LOCAL_IN;
+        case Hook::Forward:
+                return NF_INET_FORWARD;
+        case Hook::Output:
+                return NF_INET_LOCAL_OUT;
+        case Hook::Postrouting:
+                return NF_INET_POST_ROUTING;
+        }
+        return NF_INET_FORWARD;
+}
+
+const char* chain_type_name(ChainType type) {
+        return type == ChainType::Nat ? "nat" : "filter";
+}
+
+NftnlExprPtr make_expr(const char* name) {
+        NftnlExprPtr e(nftnl_expr_alloc(name));
+        if (!e)
+                throw std::bad_alloc();
+        return e;
+}
+
+void add(nftnl_rule* rule, NftnlExprPtr expr) {
+        nftnl_rule_add_expr(rule, expr.release());
+}
+
+void add_ifname_match(nftnl_rule* rule, uint32_t meta_key, const std::string& ifname) {
+        auto meta = make_expr("meta");
+        nftnl_expr_set_u32(meta.get(), NFTNL_EXPR_META_KEY, meta_key);
+        nftnl_expr_set_u32(meta.get(), NFTNL_EXPR_META_DREG, NFT_REG_1);
+        add(rule, std::move(meta));
+        // meta ifname loads IFNAMSIZ bytes, zero padded: compare all of them
+        // so "ens5" does not also match "ens50".
+        std::array<char, 16> padded{};
+        std::memcpy(padded.data(), ifname.data(), std::min(ifname.size(), padded.size() - 1));
+        auto cmp = make_expr("cmp");
+        nftnl_expr_set_u32(cmp.get(), NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+        nftnl_expr_set_u32(cmp.get(), NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
+        nftnl_expr_set_data(cmp.get(), NFTNL_EXPR_CMP_DATA, padded.data(), padded.size());
+        add(rule, std::move(cmp));
+}
+
+void add_established_related(nftnl_rule* rule) {
+        auto ct = make_expr("ct");
+        nftnl_expr_set_u32(ct.get(), NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
+        nftnl_expr_set_u32(ct.get(), NFTNL_EXPR_CT_DREG, NFT_REG_1);
+        add(rule, std::move(ct));
+        const uint32_t mask = NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED);
+        const uint32_t zero = 0;
+        auto bitwise = make_expr("bitwise");
+        nftnl_expr_set_u32(bitwise.get(), NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+        nftnl_expr_set_u32(bitwise.get(), NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+        nftnl_expr_set_u32(bitwise.get(), NFTNL_EXPR_BITWISE_LEN, sizeof(uint32_t));
+        nftnl_expr_set_data(bitwise.get(), NFTNL_EXPR_BITWISE_MASK, &mask, sizeof(mask));
+        nftnl_expr_set_data(bitwise.get(), NFTNL_EXPR_BITWISE_XOR, &zero, sizeof(zero));
+        add(rule, std::move(bitwise));
+        auto cmp = make_expr("cmp");
+        nftnl_expr_set_u32(cmp.get(), NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+        nftnl_expr_set_u32(cmp.get(), NFTNL_EXPR_CMP_OP, NFT_CMP_NEQ);
+        nftnl_expr_set_data(cmp.get(), NFTNL_EXPR_CMP_DATA, &zero, sizeof(zero));
+        add(rule, std::move(cmp));
+}
+
+void add_verdict(nftnl_rule* rule, uint32_t verdict) {
+        auto imm = make_expr("immediate");
+        nftnl_expr_set_u32(imm.get(), NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+        nftnl_expr_set_u32(imm.get(), NFTNL_EXPR_IMM_VERDICT, verdict);
+        add(rule, std::move(imm));
+}
+
+NftnlRulePtr make_rule(const std::string& table, const RulePlan& plan) {
+        NftnlRulePtr rule(nftnl_rule_alloc());
+        if (!rule)
+                throw std::bad_alloc();
+        nftnl_rule_set_u32(rule.get(), NFTNL_RULE_FAMILY, kFamily);
+        nftnl_rule_set_str(rule.get(), NFTNL_RULE_TABLE, table.c_str());
+        nftnl_rule_set_str(rule.get(), NFTNL_RULE_CHAIN, plan.chain.c_str());
+        for (const auto& m : plan.matches) {
+                if (const auto* i = std::get_if<MatchInputInterface>(&m))
+                        add_ifname_match(rule.get(), NFT_META_IIFNAME, i->name);
+                else if (const auto* o = std::get_if<MatchOutputInterface>(&m))
+                        add_ifname_match(rule.get(), NFT_META_OIFNAME, o->name);
+                else
+                        add_established_related(rule.get());
+        }
+        add(rule.get(), make_expr("counter"));
+        switch (plan.action) {
+        case RuleAction::Accept:
+                add_verdict(rule.get(), NF_ACCEPT);
+                break;
+        case RuleAction::Drop:
+                add_verdict(rule.get(), NF_DROP);
+                break;
+        case RuleAction::Masquerade:
+                add(rule.get(), make_expr("masq"));
+                break;
+        }
+        return rule;
+}
+
+NftnlTablePtr make_table(const std::string& name) {
+        NftnlTablePtr t(nftnl_table_alloc());
+        if (!t)
+                throw std::bad_alloc();
+        nftnl_table_set_u32(t.get(), NFTNL_TABLE_FAMILY, kFamily);
+        nftnl_table_set_str(t.get(), NFTNL_TABLE_NAME, name.c_str());
+        return t;
+}
+
+NftnlChainPtr make_chain(const std::string& table, const ChainPlan& plan) {
+        NftnlChainPtr c(nftnl_chain_alloc());
+        if (!c)
+                throw std::bad_alloc();
+        nftnl_chain_set_u32(c.get(), NFTNL_CHAIN_FAMILY, kFamily);
+        nftnl_chain_set_str(c.get(), NFTNL_CHAIN_TABLE, table.c_str());
+        nftnl_chain_set_str(c.get(), NFTNL_CHAIN_NAME, plan.name.c_str());
+        nftnl_chain_set_u32(c.get(), NFTNL_CHAIN_HOOKNUM, hook_number(plan.hook));
+        nftnl_chain_set_s32(c.get(), NFTNL_CHAIN_PRIO, plan.priority);
+        nftnl_chain_set_str(c.get(), NFTNL_CHAIN_TYPE, chain_type_name(plan.type));
+        // natd owns no traffic but the NAT's: its chains never drop by policy.
+        nftnl_chain_set_u32(c.get(), NFTNL_CHAIN_POLICY, NF_ACCEPT);
+        return c;
+}
+
+// Appends messages to a libmnl batch, recording what each one does.
+class BatchWriter {
+public:
+        BatchWriter(NftBatch& out, uint32_t first_seq) : out_(out), seq_(first_seq) {
+                out_.bytes.assign(kBatchBufferSize, 0);
+                batch_ = mnl_nlmsg_batch_start(out_.bytes.data(), out_.bytes.size());
+                nftnl_batch_begin(static_cast<char*>(mnl_nlmsg_batch_current(batch_)), seq_++);
+                mnl_nlmsg_batch_next(batch_);
+        }
+        BatchWriter(const BatchWriter&) = delete;
+        BatchWriter& operator=(const BatchWriter&) = delete;
+        ~BatchWriter() { mnl_nlmsg_batch_stop(batch_); }
+
+        template <typename BuildPayload>
+        void message(uint16_t type, uint16_t flags, std::string description, BuildPayload build) {
+                const uint32_t seq = seq_++;
+                auto* nlh = nftnl_nlmsg_build_hdr(
+                        static_cast<char*>(mnl_nlmsg_batch_current(batch_)), type, kFamily,
+                        static_cast<uint16_t>(flags | NLM_F_ACK), seq);
+                build(nlh);
+                out_.acked.push_back(seq);
+                out_.descriptions[seq] = std::move(description);
+                if (!mnl_nlmsg_batch_next(batch_))
+                        throw std::length_error("nftables batch exceeds its buffer");
+        }
+
+        void finish() {
+                nftnl_batch_end(static_cast<char*>(mnl_nlmsg_batch_current(batch_)), seq_++);
+                mnl_nlmsg_batch_next(batch_);
+                out_.bytes.resize(mnl_nlmsg_batch_size(batch_));
+        }
+
+private:
+        NftBatch& out_;
+        uint32_t seq_;
+        mnl_nlmsg_batch* batch_ = nullptr;
+};
+
+int render_expr(nftnl_expr* e, void* data) {
+        auto* out = static_cast<std::vector<std::string>*>(data);
+        const std::string name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+        // Counter values change with traffic; their presence is what counts.
+        if (name == "counter") {
+                out->push_back(name);
+                return MNL_CB_OK;
+        }
+        std::array<char, 512> buf{};
+        nftnl_expr_snprintf(buf.data(), buf.size(), e, NFTNL_OUTPUT_DEFAULT, 0);
+        std::string text = name + " " + buf.data();
+        while (!text.empty() && text.back() == ' ')
+                text.pop_back();
+        out->push_back(std::move(text));
+        return MNL_CB_OK;
+}
+
+int read_counter(nftnl_expr* e, void* data) {
+        auto* rule = static_cast<KernelRule*>(data);
+        if (std::strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "counter") == 0) {
+                rule->packets = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
+                rule->bytes = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_BYTES);
+        }
+        return MNL_CB_OK;
+}
+
+std::string join(const std::vector<std::string>& parts) {
+        std::string out;
+        for (const auto& p : parts)
+                out += "[ " + p + " ]";
+        return out;
+}
+
+}  // namespace
+
+NftBatch build_replace_batch(const RulesetPlan& plan, uint32_t first_seq) {
+        NftBatch batch;
+        BatchWriter w(batch, first_seq);
+        auto table = make_table(plan.table);
+        // Creating the table first makes the delete valid when it is absent.
+        w.message(NFT_MSG_NEWTABLE, NLM_F_CREATE, "add table ip " + plan.table,
+                  [&](nlmsghdr* nlh) { nftnl_table_nlmsg_build_payload(nlh, table.get()); });
+        w.message(NFT_MSG_DELTABLE, 0, "delete table ip " + plan.table,
+                  [&](nlmsghdr* nlh) { nftnl_table_nlmsg_build_payload(nlh, table.get()); });
+        w.message(NFT_MSG_NEWTABLE, NLM_F_CREATE, "add table ip " + plan.table,
+                  [&](nlmsghdr* nlh) { nftnl_table_nlmsg_build_payload(nlh, table.get()); });
+        for (const auto& c : plan.chains) {
+                auto chain = make_chain(plan.table, c);
+                w.message(
+                        NFT_MSG_NEWCHAIN, NLM_F_CREATE, "add chain ip " + plan.table + " " + c.name,
+                        [&](nlmsghdr* nlh) { nftnl_chain_nlmsg_build_payload(nlh, chain.get()); });
+        }
+        for (const auto& r : plan.rules) {
+                auto rule = make_rule(plan.table, r);
+                w.message(NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND,
+                          "add rule ip " + plan.table + " " + r.chain + " " + describe(r),
+                          [&](nlmsghdr* nlh) { nftnl_rule_nlmsg_build_payload(nlh, rule.get()); });
+        }
+        w.finish();
+        return batch;
+}
+
+std::vector<std::string> render_rule(const RulePlan& rule) {
+        auto r = make_rule(kTableName, rule);
+        std::vector<std::string> out;
+        nftnl_expr_foreach(r.get(), render_expr, &out);
+        return out;
+}
+
+Status replace_ruleset(NetlinkSocket& nfnl, const RulesetPlan& plan) {
+        // begin + 3 table messages + chains + rules + end
+        const auto messages = static_cast<uint32_t>(5 + plan.chains.size() + plan.rules.size());
+        const NftBatch batch = build_replace_batch(plan, nfnl.next_seq(messages));
+        return nfnl.transact(
+                batch.bytes.data(), batch.bytes.size(), batch.acked, [&](uint32_t seq) {
+                        auto it = batch.descriptions.find(seq);
+                        return it == batch.descriptions.end() ? std::string("apply nftables batch")
+                                                              : it->second;
+                });
+}
+
+Result<KernelRuleset> read_ruleset(NetlinkSocket& nfnl, const std::string& table) {
+        KernelRuleset kernel;
+        std::array<char, kRequestBufferSize> buf{};
+
+        auto t = make_table(table);
+        auto* nlh = nftnl_nlmsg_build_hdr(buf.data(), NFT_MSG_GETTABLE, kFamily, NLM_F_ACK,
+                                          nfnl.next_seq());
+        nftnl_table_nlmsg_build_payload(nlh, t.get());
+        Status s = nfnl.request(nlh, [&](const nlmsghdr*) {
+                kernel.present = true;
+                return MNL_CB_OK;
+        });
+        if (!s.ok()) {
+                if (s.error() == std::strerror(ENOENT))
+                        return kernel;  // absent: a fact, not a failure
+                return Error{"Could not read table ip " + table + ": " + s.error()};
+        }
+
+        auto chain_filter = NftnlChainPtr(nftnl_chain_alloc());
+        nftnl_chain_set_str(chain_filter.get(), NFTNL_CHAIN_TABLE, table.c_str());
+        nlh = nftnl_nlmsg_build_hdr(buf.data(), NFT_MSG_GETCHAIN, kFamily, NLM_F_DUMP,
+                                    nfnl.next_seq());
+        nftnl_chain_nlmsg_build_payload(nlh, chain_filter.get());
+        s = nfnl.request(nlh, [&](const nlmsghdr* reply) {
+                NftnlChainPtr c(nftnl_chain_alloc());
+                if (nftnl_chain_nlmsg_parse(reply, c.get()) < 0)
+                        return MNL_CB_ERROR;
+                if (table != nftnl_chain_get_str(c.get(), NFTNL_CHAIN_TABLE))
+                        return MNL_CB_OK;
+                KernelChain kc;
+                kc.name = nftnl_chain_get_str(c.get(), NFTNL_CHAIN_NAME);
+                kc.base = nftnl_chain_is_set(c.get(), NFTNL_CHAIN_HOOKNUM);
+                if (kc.base) {
+                        kc.hook = nftnl_chain_get_u32(c.get(), NFTNL_CHAIN_HOOKNUM);
+                        kc.priority = nftnl_chain_get_s32(c.get(), NFTNL_CHAIN_PRIO);
+                        kc.type = nftnl_chain_get_str(c.get(), NFTNL_CHAIN_TYPE);
+                        kc.policy = nftnl_chain_get_u32(c.get(), NFTNL_CHAIN_POLICY);
+                }
+                kernel.chains.push_back(std::move(kc));
+                return MNL_CB_OK;
+        });
+        if (!s.ok())
+                return Error{"Could not list chains of table ip " + table + ": " + s.error()};
+
+        NftnlRulePtr rule_filter(nftnl_rule_alloc());
+        nftnl_rule_set_str(rule_filter.get(), NFTNL_RULE_TABLE, table.c_str());
+        nlh = nftnl_nlmsg_build_hdr(buf.data(), NFT_MSG_GETRULE, kFamily, NLM_F_DUMP,
+                                    nfnl.next_seq());
+        nftnl_rule_nlmsg_build_payload(nlh, rule_filter.get());
+        s = nfnl.request(nlh, [&](const nlmsghdr* reply) {
+                NftnlRulePtr r(nftnl_rule_alloc());
+                if (nftnl_rule_nlmsg_parse(reply, r.get()) < 0)
+                        return MNL_CB_ERROR;
+                if (table != nftnl_rule_get_str(r.get(), NFTNL_RULE_TABLE))
+                        return MNL_CB_OK;
+                KernelRule kr;
+                kr.chain = nftnl_rule_get_str(r.get(), NFTNL_RULE_CHAIN);
+                kr.handle = nftnl_rule_get_u64(r.get(), NFTNL_RULE_HANDLE);
+                nftnl_expr_foreach(r.get(), render_expr, &kr.expressions);
+                nftnl_expr_foreach(r.get(), read_counter, &kr);
+                kernel.rules.push_back(std::move(kr));
+                return MNL_CB_OK;
+        });
+        if (!s.ok())
+                return Error{"Could not list rules of table ip " + table + ": " + s.error()};
+        return kernel;
+}
+
+std::vector<std::string> compare_ruleset(const RulesetPlan& plan, const KernelRuleset& kernel) {
+        std::vector<std::string> diffs;
+        if (!kernel.present) {
+                diffs.push_back("table ip " + plan.table + " is missing");
+                return diffs;
+        }
+        for (const auto& want : plan.chains) {
+                const KernelChain* have = nullptr;
+                for (const auto& c : kernel.chains)
+                        if (c.name == want.name)
+                                have = &c;
+                const std::string where = "chain " + want.name;
+                if (have == nullptr) {
+                        diffs.push_back(where + " is missing");
+                        continue;
+                }
+                if (!have->base || have->hook != hook_number(want.hook) ||
+                    have->priority != want.priority || have->type != chain_type_name(want.type) ||
+                    have->policy != NF_ACCEPT)
+                        diffs.push_back(where + " has a different type, hook, priority or policy");
+
+                std::vector<const RulePlan*> wanted;
+                for (const auto& r : plan.rules)
+                        if (r.chain == want.name)
+                                wanted.push_back(&r);
+                std::vector<const KernelRule*> present;
+                for (const auto& r : kernel.rules)
+                        if (r.chain == want.name)
+                                present.push_back(&r);
+                if (wanted.size() != present.size())
+                        diffs.push_back(where + " has " + std::to_string(present.size()) +
+                                        " rules, expected " + std::to_string(wanted.size()));
+                for (size_t i = 0; i < std::min(wanted.size(), present.size()); ++i) {
+                        const auto expected = render_rule(*wanted[i]);
+                        if (expected != present[i]->expressions)
+                                diffs.push_back(where + " rule " + std::to_string(i + 1) + " (" +
+                                                describe(*wanted[i]) + ") differs: expected " +
+                                                join(expected) + ", found " +
+                                                join(present[i]->expressions));
+                }
+        }
+        for (const auto& c : kernel.chains) {
+                bool planned = false;
+                for (const auto& p : plan.chains)
+                        planned = planned || p.name == c.name;
+                if (!planned)
+                        diffs.push_back("chain " + c.name + " is not natd's");
+        }
+        return diffs;
+}
+
+}  // namespace natd

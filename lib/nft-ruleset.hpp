@@ -1,0 +1,63 @@
+// natd's nftables table in the kernel: the atomic batch that replaces it
+// whole, and the read-back that verification compares with the plan.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "netlink-socket.hpp"
+#include "result.hpp"
+#include "ruleset-plan.hpp"
+
+namespace natd {
+
+// One nfnetlink transaction, ready to send. Pure: built without a kernel.
+struct NftBatch {
+        std::vector<char> bytes;
+        std::vector<uint32_t> acked;                   // sequence numbers that expect an ACK
+        std::map<uint32_t, std::string> descriptions;  // seq -> "add rule natd forward ..."
+};
+
+// add table (no-op if present), delete table, add table, chains, rules: the
+// kernel applies all of it or none, and touches no other table.
+NftBatch build_replace_batch(const RulesetPlan& plan, uint32_t first_seq);
+
+// A rule's expressions in libnftnl's notation, counters without values:
+// "meta load iifname => reg 1", "cmp eq reg 1 0x...", "counter", ...
+std::vector<std::string> render_rule(const RulePlan& rule);
+
+struct KernelChain {
+        std::string name;
+        bool base = false;
+        std::string type;  // "filter", "nat"
+        uint32_t hook = 0;
+        int32_t priority = 0;
+        uint32_t policy = 0;
+};
+
+struct KernelRule {
+        std::string chain;
+        uint64_t handle = 0;
+        std::vector<std::string> expressions;  // as render_rule()
+        uint64_t packets = 0;                  // from the rule's counter
+        uint64_t bytes = 0;
+};
+
+struct KernelRuleset {
+        bool present = false;
+        std::vector<KernelChain> chains;
+        std::vector<KernelRule> rules;  // kernel order within each chain
+};
+
+Result<KernelRuleset> read_ruleset(NetlinkSocket& nfnl, const std::string& table);
+
+// Every difference between the plan and the kernel, one sentence each;
+// empty when the kernel holds exactly the plan.
+std::vector<std::string> compare_ruleset(const RulesetPlan& plan, const KernelRuleset& kernel);
+
+// Sends build_replace_batch() as one transaction.
+Status replace_ruleset(NetlinkSocket& nfnl, const RulesetPlan& plan);
+
+}  // namespace natd

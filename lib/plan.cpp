@@ -1,0 +1,82 @@
+#include "plan.hpp"
+
+#include <algorithm>
+
+namespace natd {
+
+namespace {
+
+std::string names_of(const std::vector<const Link*>& links) {
+        std::string out;
+        for (const auto* l : links)
+                out += (out.empty() ? "" : ", ") + l->name;
+        return out;
+}
+
+// Resolves one selector; on failure appends the reason and returns nullptr.
+const Link* resolve_role(const char* role, const Selector& selector, const std::vector<Link>& links,
+                         std::vector<std::string>& reasons) {
+        const Resolution r = resolve(selector, links);
+        const std::string what = std::string(role) + " interface (" + selector.str() + ")";
+        if (!r.ambiguous.empty()) {
+                reasons.push_back(what + ": matches several interfaces (" + names_of(r.ambiguous) +
+                                  "); use a more specific selector");
+                return nullptr;
+        }
+        if (r.link == nullptr) {
+                reasons.push_back(what + ": no interface matches");
+                return nullptr;
+        }
+        return r.link;
+}
+
+}  // namespace
+
+std::string Waiting::str() const {
+        std::string out;
+        for (const auto& r : reasons)
+                out += (out.empty() ? "" : "; ") + r;
+        return out;
+}
+
+PlanOutcome make_plan(const Config& config, const std::vector<Link>& links) {
+        Waiting waiting;
+        const Link* pub = resolve_role("public", config.public_selector, links, waiting.reasons);
+        const Link* priv = resolve_role("private", config.private_selector, links, waiting.reasons);
+        if (pub != nullptr && priv != nullptr && pub->ifindex == priv->ifindex) {
+                waiting.reasons.push_back("public (" + config.public_selector.str() +
+                                          ") and private (" + config.private_selector.str() +
+                                          ") select the same interface " + pub->name);
+                return waiting;
+        }
+        if (priv != nullptr && priv->ipv4.empty())
+                waiting.reasons.push_back("private interface " + priv->name + " (" +
+                                          config.private_selector.str() + "): no IPv4 address yet");
+        if (!waiting.reasons.empty())
+                return waiting;
+
+        NatPlan plan;
+        plan.public_interface = {config.public_selector.str(), pub->ifindex, pub->name};
+        plan.private_interface = {config.private_selector.str(), priv->ifindex, priv->name};
+        // The kernel lists the primary address first: the ENI's own address.
+        plan.private_subnet = priv->ipv4.front().network();
+        plan.gateway = config.gateway.value_or(plan.private_subnet.first_host());
+        plan.ruleset = make_nat_ruleset(pub->name, priv->name);
+        for (const auto& subnet : config.subnets) {
+                if (subnet == plan.private_subnet)
+                        continue;  // reachable directly on the private ENI
+                plan.routes.push_back({subnet, plan.gateway, priv->ifindex, priv->name, true});
+        }
+        return plan;
+}
+
+std::string summarize(const NatPlan& plan) {
+        std::string out = "NAT " + plan.private_interface.name + " -> " +
+                          plan.public_interface.name + ", " + std::to_string(plan.routes.size()) +
+                          " return route" + (plan.routes.size() == 1 ? "" : "s");
+        if (!plan.routes.empty())
+                out += " via " + plan.gateway.str();
+        return out;
+}
+
+}  // namespace natd

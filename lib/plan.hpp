@@ -1,0 +1,65 @@
+// The planner: a pure function from configuration and the links the kernel
+// has to the state natd wants (forwarding, ruleset, routes), or to what it
+// is still waiting for.
+#pragma once
+
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "config.hpp"
+#include "ipv4.hpp"
+#include "link.hpp"
+#include "ruleset-plan.hpp"
+
+namespace natd {
+
+struct RoutePlan {
+        Ipv4Cidr destination;
+        Ipv4Address gateway;
+        int ifindex = 0;
+        std::string ifname;  // for messages; the kernel keys on ifindex
+        // VPC routers answer on the subnet's .1 whatever the prefix: onlink
+        // spares the kernel a reachability check.
+        bool onlink = true;
+
+        bool operator==(const RoutePlan&) const = default;
+};
+
+struct ResolvedInterface {
+        std::string selector;  // as configured
+        int ifindex = 0;
+        std::string name;
+
+        bool operator==(const ResolvedInterface&) const = default;
+};
+
+struct NatPlan {
+        ResolvedInterface public_interface;
+        ResolvedInterface private_interface;
+        Ipv4Cidr private_subnet;  // the private ENI's own subnet
+        Ipv4Address gateway;
+        bool forwarding = true;
+        RulesetPlan ruleset;
+        std::vector<RoutePlan> routes;
+
+        bool operator==(const NatPlan&) const = default;
+};
+
+// Not ready to plan: one human sentence per missing piece, e.g.
+// "private interface (device-number-1): no interface matches".
+struct Waiting {
+        std::vector<std::string> reasons;
+
+        [[nodiscard]] std::string str() const;  // reasons joined with "; "
+        bool operator==(const Waiting&) const = default;
+};
+
+using PlanOutcome = std::variant<Waiting, NatPlan>;
+
+PlanOutcome make_plan(const Config& config, const std::vector<Link>& links);
+
+// "NAT ens6 -> ens5, 2 return routes via 10.0.1.1", for STATUS= and logs.
+std::string summarize(const NatPlan& plan);
+
+}  // namespace natd

@@ -1,0 +1,139 @@
+#include "route.hpp"
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <netinet/in.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/rtnetlink.h>
+
+#include "netlink-attributes.hpp"
+
+namespace natd {
+
+namespace {
+
+nlmsghdr* route_header(char* buf, uint16_t type, uint16_t flags, uint32_t seq, uint8_t dst_len,
+                       uint8_t protocol) {
+        auto* nlh = mnl_nlmsg_put_header(buf);
+        nlh->nlmsg_type = type;
+        nlh->nlmsg_flags = static_cast<uint16_t>(NLM_F_REQUEST | flags);
+        nlh->nlmsg_seq = seq;
+        auto* rtm = static_cast<rtmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(rtmsg)));
+        rtm->rtm_family = AF_INET;
+        rtm->rtm_dst_len = dst_len;
+        rtm->rtm_table = RT_TABLE_MAIN;
+        rtm->rtm_protocol = protocol;
+        rtm->rtm_scope = RT_SCOPE_UNIVERSE;
+        rtm->rtm_type = RTN_UNICAST;
+        return nlh;
+}
+
+}  // namespace
+
+Status install_route(NetlinkSocket& rtnl, const RoutePlan& route) {
+        std::array<char, kRequestBufferSize> buf{};
+        // REPLACE makes a restart idempotent: one route per destination.
+        auto* nlh = route_header(
+                buf.data(), RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE | NLM_F_ACK, rtnl.next_seq(),
+                static_cast<uint8_t>(route.destination.prefix_len()), kRouteProtocol);
+        auto* rtm = static_cast<rtmsg*>(mnl_nlmsg_get_payload(nlh));
+        if (route.onlink)
+                rtm->rtm_flags |= RTNH_F_ONLINK;
+        mnl_attr_put_u32(nlh, RTA_TABLE, RT_TABLE_MAIN);
+        mnl_attr_put_u32(nlh, RTA_DST, route.destination.address().network_order());
+        mnl_attr_put_u32(nlh, RTA_GATEWAY, route.gateway.network_order());
+        mnl_attr_put_u32(nlh, RTA_OIF, static_cast<uint32_t>(route.ifindex));
+        Status s = rtnl.request(nlh, [](const nlmsghdr*) { return MNL_CB_OK; });
+        if (!s.ok())
+                return Error{"Could not add route " + route.destination.str() + " via " +
+                             route.gateway.str() + " dev " + route.ifname + ": " + s.error()};
+        return Ok{};
+}
+
+Status remove_route(NetlinkSocket& rtnl, const KernelRoute& route) {
+        std::array<char, kRequestBufferSize> buf{};
+        auto* nlh =
+                route_header(buf.data(), RTM_DELROUTE, NLM_F_ACK, rtnl.next_seq(),
+                             static_cast<uint8_t>(route.destination.prefix_len()), route.protocol);
+        mnl_attr_put_u32(nlh, RTA_TABLE, RT_TABLE_MAIN);
+        mnl_attr_put_u32(nlh, RTA_DST, route.destination.address().network_order());
+        if (route.gateway)
+                mnl_attr_put_u32(nlh, RTA_GATEWAY, route.gateway->network_order());
+        mnl_attr_put_u32(nlh, RTA_OIF, static_cast<uint32_t>(route.ifindex));
+        mnl_attr_put_u32(nlh, RTA_PRIORITY, route.priority);
+        Status s = rtnl.request(nlh, [](const nlmsghdr*) { return MNL_CB_OK; });
+        // Already gone is what we wanted.
+        if (!s.ok() && s.error() != std::strerror(ESRCH))
+                return Error{"Could not remove route " + route.destination.str() + ": " +
+                             s.error()};
+        return Ok{};
+}
+
+Result<std::vector<KernelRoute>> read_routes(NetlinkSocket& rtnl) {
+        std::array<char, kRequestBufferSize> buf{};
+        auto* nlh = route_header(buf.data(), RTM_GETROUTE, NLM_F_DUMP, rtnl.next_seq(), 0, 0);
+        std::vector<KernelRoute> routes;
+        Status s = rtnl.request(nlh, [&](const nlmsghdr* reply) {
+                if (reply->nlmsg_type != RTM_NEWROUTE)
+                        return MNL_CB_OK;
+                const auto* rtm = static_cast<const rtmsg*>(mnl_nlmsg_get_payload(reply));
+                if (rtm->rtm_family != AF_INET || rtm->rtm_type != RTN_UNICAST)
+                        return MNL_CB_OK;
+                KernelRoute r;
+                uint32_t table = rtm->rtm_table;
+                uint32_t dst = 0;
+                r.protocol = rtm->rtm_protocol;
+                r.onlink = (rtm->rtm_flags & RTNH_F_ONLINK) != 0;
+                for_each_attribute(reply, sizeof(*rtm), [&](const nlattr* attr) {
+                        switch (mnl_attr_get_type(attr)) {
+                        case RTA_TABLE:
+                                table = mnl_attr_get_u32(attr);
+                                break;
+                        case RTA_DST:
+                                dst = mnl_attr_get_u32(attr);
+                                break;
+                        case RTA_GATEWAY:
+                                r.gateway = Ipv4Address::from_network(mnl_attr_get_u32(attr));
+                                break;
+                        case RTA_OIF:
+                                r.ifindex = static_cast<int>(mnl_attr_get_u32(attr));
+                                break;
+                        case RTA_PRIORITY:
+                                r.priority = mnl_attr_get_u32(attr);
+                                break;
+                        default:
+                                break;
+                        }
+                });
+                if (table != RT_TABLE_MAIN)
+                        return MNL_CB_OK;
+                r.destination = Ipv4Cidr(Ipv4Address::from_network(dst), rtm->rtm_dst_len);
+                routes.push_back(r);
+                return MNL_CB_OK;
+        });
+        if (!s.ok())
+                return Error{"Could not list routes: " + s.error()};
+        return routes;
+}
+
+bool route_present(const RoutePlan& route, const std::vector<KernelRoute>& kernel) {
+        for (const auto& k : kernel)
+                if (k.destination == route.destination && k.gateway == route.gateway &&
+                    k.ifindex == route.ifindex && k.onlink == route.onlink)
+                        return true;
+        return false;
+}
+
+std::vector<std::string> compare_routes(const std::vector<RoutePlan>& plan,
+                                        const std::vector<KernelRoute>& kernel) {
+        std::vector<std::string> diffs;
+        for (const auto& r : plan)
+                if (!route_present(r, kernel))
+                        diffs.push_back("route " + r.destination.str() + " via " + r.gateway.str() +
+                                        " dev " + r.ifname + " onlink is missing");
+        return diffs;
+}
+
+}  // namespace natd

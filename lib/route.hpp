@@ -1,0 +1,41 @@
+// Return routes in the kernel's main table: install, list, remove, compare.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "ipv4.hpp"
+#include "netlink-socket.hpp"
+#include "plan.hpp"
+#include "result.hpp"
+
+namespace natd {
+
+// rtm_protocol of the routes natd installs itself, so they can be told
+// from everyone else's (iproute2 shows it as "proto 213").
+inline constexpr uint8_t kRouteProtocol = 213;
+
+struct KernelRoute {
+        Ipv4Cidr destination;
+        std::optional<Ipv4Address> gateway;
+        int ifindex = 0;
+        bool onlink = false;
+        uint8_t protocol = 0;
+        uint32_t priority = 0;
+};
+
+Status install_route(NetlinkSocket& rtnl, const RoutePlan& route);
+Status remove_route(NetlinkSocket& rtnl, const KernelRoute& route);
+// IPv4 unicast routes of the main table.
+Result<std::vector<KernelRoute>> read_routes(NetlinkSocket& rtnl);
+
+// True when `route` is in the kernel as planned (any protocol: a route that
+// systemd-networkd installed from natd's drop-in counts too).
+bool route_present(const RoutePlan& route, const std::vector<KernelRoute>& kernel);
+
+// One sentence per planned route that is missing.
+std::vector<std::string> compare_routes(const std::vector<RoutePlan>& plan,
+                                        const std::vector<KernelRoute>& kernel);
+
+}  // namespace natd

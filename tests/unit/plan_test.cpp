@@ -1,0 +1,153 @@
+#include <catch2/catch.hpp>
+
+#include "plan.hpp"
+
+using natd::Config;
+using natd::Ipv4Address;
+using natd::Ipv4Cidr;
+using natd::Link;
+using natd::MacAddress;
+using natd::NatPlan;
+using natd::Selector;
+using natd::Waiting;
+
+namespace {
+
+Ipv4Cidr cidr(const char* text) {
+        return Ipv4Cidr::parse(text).value();
+}
+
+Link make_link(int ifindex, const char* name, std::vector<std::string> altnames,
+               std::vector<Ipv4Cidr> ipv4 = {}) {
+        Link l;
+        l.ifindex = ifindex;
+        l.name = name;
+        l.altnames = std::move(altnames);
+        l.mac = MacAddress::parse("0a:00:00:00:00:0" + std::to_string(ifindex)).value();
+        l.ipv4 = std::move(ipv4);
+        return l;
+}
+
+Config config_with_subnets(std::initializer_list<const char*> subnets) {
+        Config c;
+        for (const char* s : subnets)
+                c.subnets.push_back(cidr(s));
+        return c;
+}
+
+// The NAT instance of the integration tests: ens5 public, ens6 private.
+std::vector<Link> two_enis(const char* private_altname = "device-number-1.0") {
+        return {make_link(1, "lo", {}, {cidr("127.0.0.1/8")}),
+                make_link(2, "ens5", {"device-number-0.0", "eni-0123456789abcdef0"},
+                          {cidr("203.0.113.10/24")}),
+                make_link(3, "ens6", {private_altname}, {cidr("10.0.1.10/24")})};
+}
+
+}  // namespace
+
+TEST_CASE("A plan for two resolved ENIs routes every other subnet via the private .1", "[plan]") {
+        const auto config = config_with_subnets({"10.0.1.0/24", "10.0.2.0/24", "10.0.3.0/24"});
+        const auto outcome = natd::make_plan(config, two_enis());
+        REQUIRE(std::holds_alternative<NatPlan>(outcome));
+        const auto& plan = std::get<NatPlan>(outcome);
+
+        CHECK(plan.public_interface.name == "ens5");
+        CHECK(plan.public_interface.ifindex == 2);
+        CHECK(plan.private_interface.name == "ens6");
+        CHECK(plan.private_subnet == cidr("10.0.1.0/24"));
+        CHECK(plan.gateway == Ipv4Address::parse("10.0.1.1").value());
+        CHECK(plan.forwarding);
+        REQUIRE(plan.routes.size() == 2);  // the private ENI's own subnet is left out
+        CHECK(plan.routes[0].destination == cidr("10.0.2.0/24"));
+        CHECK(plan.routes[1].destination == cidr("10.0.3.0/24"));
+        for (const auto& r : plan.routes) {
+                CHECK(r.gateway == plan.gateway);
+                CHECK(r.ifindex == 3);
+                CHECK(r.ifname == "ens6");
+                CHECK(r.onlink);
+        }
+        CHECK(natd::summarize(plan) == "NAT ens6 -> ens5, 2 return routes via 10.0.1.1");
+}
+
+TEST_CASE("The legacy device-number-1 altname resolves the same way", "[plan]") {
+        const auto outcome = natd::make_plan(Config{}, two_enis("device-number-1"));
+        REQUIRE(std::holds_alternative<NatPlan>(outcome));
+        CHECK(std::get<NatPlan>(outcome).private_interface.name == "ens6");
+}
+
+TEST_CASE("A configured Gateway overrides the subnet's first host", "[plan]") {
+        auto config = config_with_subnets({"10.0.2.0/24"});
+        config.gateway = Ipv4Address::parse("10.0.1.254").value();
+        const auto plan = std::get<NatPlan>(natd::make_plan(config, two_enis()));
+        REQUIRE(plan.routes.size() == 1);
+        CHECK(plan.routes[0].gateway.str() == "10.0.1.254");
+}
+
+TEST_CASE("A MAC selector picks the private ENI", "[plan]") {
+        Config config;
+        config.private_selector = Selector::parse("0A:00:00:00:00:03").value();
+        const auto outcome = natd::make_plan(config, two_enis("nothing-useful"));
+        REQUIRE(std::holds_alternative<NatPlan>(outcome));
+        CHECK(std::get<NatPlan>(outcome).private_interface.name == "ens6");
+}
+
+TEST_CASE("Planning waits, and says for what", "[plan]") {
+        SECTION("the private ENI is not attached") {
+                auto links = two_enis();
+                links.pop_back();
+                const auto w = std::get<Waiting>(natd::make_plan(Config{}, links));
+                REQUIRE(w.reasons.size() == 1);
+                CHECK(w.reasons[0] == "private interface (device-number-1): no interface matches");
+        }
+        SECTION("the private ENI has no IPv4 address yet") {
+                auto links = two_enis();
+                links.back().ipv4.clear();
+                const auto w = std::get<Waiting>(natd::make_plan(Config{}, links));
+                REQUIRE(w.reasons.size() == 1);
+                CHECK(w.reasons[0] ==
+                      "private interface ens6 (device-number-1): no IPv4 address yet");
+        }
+        SECTION("neither ENI carries its altname yet") {
+                const std::vector<Link> links{make_link(2, "ens5", {}), make_link(3, "ens6", {})};
+                const auto w = std::get<Waiting>(natd::make_plan(Config{}, links));
+                CHECK(w.reasons.size() == 2);
+                CHECK(w.str() == "public interface (device-number-0): no interface matches; "
+                                 "private interface (device-number-1): no interface matches");
+        }
+        SECTION("device-number-1 is ambiguous on a multi-card instance") {
+                auto links = two_enis();
+                links.push_back(make_link(4, "ens7", {"device-number-1.1"}, {cidr("10.0.9.9/24")}));
+                const auto w = std::get<Waiting>(natd::make_plan(Config{}, links));
+                REQUIRE(w.reasons.size() == 1);
+                CHECK(w.reasons[0] == "private interface (device-number-1): matches several "
+                                      "interfaces (ens6, ens7); use a more specific selector");
+        }
+        SECTION("both selectors pick the same interface") {
+                Config config;
+                config.public_selector = Selector::parse("ens6").value();
+                const auto w = std::get<Waiting>(natd::make_plan(config, two_enis()));
+                REQUIRE(w.reasons.size() == 1);
+                CHECK(w.reasons[0] == "public (ens6) and private (device-number-1) select the "
+                                      "same interface ens6");
+        }
+}
+
+TEST_CASE("The private ENI's primary address decides its subnet", "[plan]") {
+        auto links = two_enis();
+        links.back().ipv4 = {cidr("10.0.4.20/22"), cidr("10.0.9.9/24")};
+        const auto config = config_with_subnets({"10.0.4.0/22", "10.0.9.0/24"});
+        const auto plan = std::get<NatPlan>(natd::make_plan(config, links));
+        CHECK(plan.private_subnet == cidr("10.0.4.0/22"));
+        CHECK(plan.gateway.str() == "10.0.4.1");
+        REQUIRE(plan.routes.size() == 1);
+        CHECK(plan.routes[0].destination == cidr("10.0.9.0/24"));
+}
+
+TEST_CASE("A renamed ENI yields a different plan", "[plan]") {
+        auto links = two_enis();
+        const auto before = std::get<NatPlan>(natd::make_plan(Config{}, links));
+        links.back().name = "ens7";
+        const auto after = std::get<NatPlan>(natd::make_plan(Config{}, links));
+        CHECK_FALSE(before == after);
+        CHECK(after.ruleset == natd::make_nat_ruleset("ens5", "ens7"));
+}
