@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs (with apt-get, Debian 12) everything needed to build natd and run
+# its tests. Idempotent: runs apt-get update + install only when a package is
+# missing. Run as root.
+set -euo pipefail
+
+PACKAGES=(
+    # build
+    cmake g++ make pkg-config
+    libmnl-dev libnftnl-dev libsystemd-dev libspdlog-dev catch2
+    clang-format
+    # integration tests and demo
+    nftables iproute2 curl procps coreutils findutils python3
+    # systemd integration (sd_notify, units)
+    dbus systemd
+    # lint for the test scripts
+    shellcheck
+)
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+    status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
+    [[ $status == installed ]] || missing+=("$pkg")
+done
+
+if ((${#missing[@]} == 0)); then
+    echo "install-deps: all ${#PACKAGES[@]} packages already installed"
+    exit 0
+fi
+
+if [[ $EUID -ne 0 ]]; then
+    echo "install-deps: missing packages: ${missing[*]}; run me as root" >&2
+    exit 1
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"
