@@ -99,7 +99,7 @@ int main(int argc, char** argv) {
                 return natd::kExitSuccess;
         }
 
-        auto manager = natd::Manager::create(std::move(load.config), {where, once});
+        auto manager = natd::Manager::create(std::move(load.config), {root, where, once});
         if (!manager.ok()) {
                 spdlog::critical("{}", manager.error());
                 return natd::kExitFailure;

@@ -10,6 +10,7 @@
 #include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/table.h>
+#include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
 namespace natd {
@@ -31,5 +32,8 @@ using NftnlExprPtr = std::unique_ptr<nftnl_expr, FreeWith<nftnl_expr_free>>;
 using NftnlBatchPtr = std::unique_ptr<nftnl_batch, FreeWith<nftnl_batch_free>>;
 using SdEventPtr = std::unique_ptr<sd_event, FreeWith<sd_event_unref>>;
 using SdEventSourcePtr = std::unique_ptr<sd_event_source, FreeWith<sd_event_source_disable_unref>>;
+using SdBusPtr = std::unique_ptr<sd_bus, FreeWith<sd_bus_flush_close_unref>>;
+using SdBusSlotPtr = std::unique_ptr<sd_bus_slot, FreeWith<sd_bus_slot_unref>>;
+using SdBusMessagePtr = std::unique_ptr<sd_bus_message, FreeWith<sd_bus_message_unref>>;
 
 }  // namespace natd

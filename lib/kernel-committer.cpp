@@ -8,6 +8,26 @@
 
 namespace natd {
 
+namespace {
+
+Status join_errors(const std::vector<std::string>& errors) {
+        if (errors.empty())
+                return Ok{};
+        std::string message;
+        for (const auto& e : errors)
+                message += (message.empty() ? "" : "; ") + e;
+        return Error{message};
+}
+
+}  // namespace
+
+std::vector<std::string> Verification::all() const {
+        std::vector<std::string> out = forwarding;
+        out.insert(out.end(), ruleset.begin(), ruleset.end());
+        out.insert(out.end(), routes.begin(), routes.end());
+        return out;
+}
+
 Result<KernelCommitter> KernelCommitter::open() {
         auto rtnl = NetlinkSocket::open(NETLINK_ROUTE, false);
         if (!rtnl.ok())
@@ -18,69 +38,61 @@ Result<KernelCommitter> KernelCommitter::open() {
         return KernelCommitter(std::move(rtnl).value(), std::move(nfnl).value());
 }
 
-Status KernelCommitter::apply(const NatPlan& plan) {
-        std::vector<std::string> errors;
-        if (auto s = set_ipv4_forwarding(plan.forwarding); !s.ok())
-                errors.push_back(s.error());
-        if (auto s = replace_ruleset(nfnl_, plan.ruleset); !s.ok())
-                errors.push_back(s.error());
-
-        auto routes = read_routes(rtnl_);
-        if (!routes.ok()) {
-                errors.push_back(routes.error());
-        } else {
-                // Sweep natd's own routes that the plan no longer wants (an old
-                // interface, a subnet removed from the configuration).
-                for (const auto& k : routes.value()) {
-                        if (k.protocol != kRouteProtocol)
-                                continue;
-                        bool wanted = false;
-                        for (const auto& r : plan.routes)
-                                wanted = wanted ||
-                                         (r.destination == k.destination &&
-                                          r.ifindex == k.ifindex && k.gateway == r.gateway);
-                        if (!wanted)
-                                if (auto s = remove_route(rtnl_, k); !s.ok())
-                                        errors.push_back(s.error());
-                }
-        }
-        for (const auto& r : plan.routes)
-                if (auto s = install_route(rtnl_, r); !s.ok())
-                        errors.push_back(s.error());
-
-        if (errors.empty())
-                return Ok{};
-        std::string message;
-        for (const auto& e : errors)
-                message += (message.empty() ? "" : "; ") + e;
-        return Error{message};
+Status KernelCommitter::apply_forwarding(const NatPlan& plan) {
+        return set_ipv4_forwarding(plan.forwarding);
 }
 
-std::vector<std::string> KernelCommitter::verify(const NatPlan& plan) {
-        std::vector<std::string> diffs;
+Status KernelCommitter::apply_ruleset(const NatPlan& plan) {
+        return replace_ruleset(nfnl_, plan.ruleset);
+}
+
+Status KernelCommitter::sync_own_routes(const std::vector<RoutePlan>& wanted) {
+        auto routes = read_routes(rtnl_);
+        if (!routes.ok())
+                return Error{routes.error()};
+        std::vector<std::string> errors;
+        for (const auto& k : routes.value()) {
+                if (k.protocol != kRouteProtocol)
+                        continue;
+                bool keep = false;
+                for (const auto& r : wanted)
+                        keep = keep || (r.destination == k.destination && r.ifindex == k.ifindex &&
+                                        k.gateway == r.gateway);
+                if (!keep)
+                        if (auto s = remove_route(rtnl_, k); !s.ok())
+                                errors.push_back(s.error());
+        }
+        for (const auto& r : wanted)
+                if (auto s = install_route(rtnl_, r); !s.ok())
+                        errors.push_back(s.error());
+        return join_errors(errors);
+}
+
+Verification KernelCommitter::verify(const NatPlan& plan, RouteOwner owner) {
+        Verification v;
         auto forwarding = read_ipv4_forwarding();
         if (!forwarding.ok())
-                diffs.push_back(forwarding.error());
+                v.forwarding.push_back(forwarding.error());
         else if (forwarding.value() != plan.forwarding)
-                diffs.push_back(std::string("net.ipv4.ip_forward is ") +
-                                (forwarding.value() ? "1" : "0"));
+                v.forwarding.push_back(std::string("net.ipv4.ip_forward is ") +
+                                       (forwarding.value() ? "1" : "0"));
 
         auto ruleset = read_ruleset(nfnl_, plan.ruleset.table);
-        if (!ruleset.ok()) {
-                diffs.push_back(ruleset.error());
-        } else {
-                auto d = compare_ruleset(plan.ruleset, ruleset.value());
-                diffs.insert(diffs.end(), d.begin(), d.end());
-        }
+        if (!ruleset.ok())
+                v.ruleset.push_back(ruleset.error());
+        else
+                v.ruleset = compare_ruleset(plan.ruleset, ruleset.value());
 
         auto routes = read_routes(rtnl_);
         if (!routes.ok()) {
-                diffs.push_back(routes.error());
+                v.routes.push_back(routes.error());
         } else {
-                auto d = compare_routes(plan.routes, routes.value());
-                diffs.insert(diffs.end(), d.begin(), d.end());
+                v.routes = compare_routes(plan.routes, routes.value(), owner);
+                v.routes_absent = compare_routes(plan.routes, routes.value(), RouteOwner::Natd);
+                for (const auto& r : routes.value())
+                        v.own_routes += r.protocol == kRouteProtocol ? 1 : 0;
         }
-        return diffs;
+        return v;
 }
 
 }  // namespace natd

@@ -8,22 +8,38 @@
 #include "netlink-socket.hpp"
 #include "plan.hpp"
 #include "result.hpp"
+#include "route.hpp"
 
 namespace natd {
+
+// What verification found, by part, one sentence per difference.
+struct Verification {
+        std::vector<std::string> forwarding;
+        std::vector<std::string> ruleset;
+        std::vector<std::string> routes;         // missing for the owner verify() was asked about
+        std::vector<std::string> routes_absent;  // missing whoever installs them
+        size_t own_routes = 0;                   // routes with natd's protocol in the kernel
+
+        [[nodiscard]] bool ok() const {
+                return forwarding.empty() && ruleset.empty() && routes.empty();
+        }
+        [[nodiscard]] std::vector<std::string> all() const;
+};
 
 class KernelCommitter {
 public:
         static Result<KernelCommitter> open();
 
-        // Forwarding, then the nftables table in one transaction, then the
-        // return routes (natd's own routes that the plan no longer has are
-        // removed). Every failure is reported; a failed step does not stop
-        // the independent ones after it.
-        Status apply(const NatPlan& plan);
+        Status apply_forwarding(const NatPlan& plan);
+        // The nftables table, in one transaction.
+        Status apply_ruleset(const NatPlan& plan);
+        // natd's own routes (kRouteProtocol) become exactly `wanted`: the
+        // others are removed, the wanted ones installed or replaced. With
+        // `wanted` empty, natd leaves return routing to systemd-networkd.
+        Status sync_own_routes(const std::vector<RoutePlan>& wanted);
 
-        // Reads forwarding, the table and the routes back; one sentence per
-        // difference from the plan or per read failure. Empty: verified.
-        std::vector<std::string> verify(const NatPlan& plan);
+        // Reads forwarding, the table and the routes back.
+        Verification verify(const NatPlan& plan, RouteOwner owner);
 
 private:
         KernelCommitter(NetlinkSocket rtnl, NetlinkSocket nfnl)

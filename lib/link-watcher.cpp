@@ -31,27 +31,24 @@ nlmsghdr* dump_request(char* buf, uint16_t type, uint32_t seq) {
 }  // namespace
 
 Result<std::unique_ptr<LinkWatcher>> LinkWatcher::start(sd_event* loop, ChangeHandler on_change) {
-        auto events = NetlinkSocket::open(NETLINK_ROUTE, true);
-        if (!events.ok())
-                return Error{events.error()};
-        for (unsigned group : {RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR})
-                if (auto s = events.value().join_group(group); !s.ok())
-                        return Error{s.error()};
         auto requests = NetlinkSocket::open(NETLINK_ROUTE, false);
         if (!requests.ok())
                 return Error{requests.error()};
-
-        std::unique_ptr<LinkWatcher> w(new LinkWatcher(
-                std::move(events).value(), std::move(requests).value(), std::move(on_change)));
+        std::unique_ptr<LinkWatcher> w(
+                new LinkWatcher(std::move(requests).value(), std::move(on_change)));
+        auto* self = w.get();
+        auto monitor = NetlinkMonitor::start(
+                loop, NETLINK_ROUTE, {RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR},
+                [self](const nlmsghdr* nlh) {
+                        if (auto event = parse_link_event(nlh))
+                                self->changed_ = self->table_.apply(*event) || self->changed_;
+                },
+                [self](bool overrun) { self->on_batch(overrun); });
+        if (!monitor.ok())
+                return Error{monitor.error()};
+        w->monitor_ = std::move(monitor).value();
         if (auto s = w->resync(); !s.ok())
                 return Error{s.error()};
-
-        sd_event_source* source = nullptr;
-        const int r =
-                sd_event_add_io(loop, &source, w->events_.fd(), EPOLLIN, on_readable, w.get());
-        if (r < 0)
-                return errno_error("watch rtnetlink events", -r);
-        w->source_.reset(source);
         return w;
 }
 
@@ -73,26 +70,17 @@ Status LinkWatcher::resync() {
         return Ok{};
 }
 
-int LinkWatcher::on_readable(sd_event_source*, int, uint32_t, void* userdata) {
-        auto* self = static_cast<LinkWatcher*>(userdata);
-        bool changed = false;
-        auto result = self->events_.drain([&](const nlmsghdr* nlh) {
-                if (auto event = parse_link_event(nlh))
-                        changed = self->table_.apply(*event) || changed;
-                return MNL_CB_OK;
-        });
-        if (!result.status.ok())
-                spdlog::error("{}", result.status.error());
-        if (result.overrun) {
+void LinkWatcher::on_batch(bool overrun) {
+        if (overrun) {
                 // The kernel dropped events: only a fresh dump is the truth.
-                spdlog::warn("rtnetlink event queue overran, re-reading links and addresses");
-                if (auto s = self->resync(); !s.ok())
+                if (auto s = resync(); !s.ok())
                         spdlog::error("{}", s.error());
-                changed = true;
+                changed_ = true;
         }
-        if (changed)
-                self->on_change_();
-        return 0;
+        if (changed_) {
+                changed_ = false;
+                on_change_();
+        }
 }
 
 }  // namespace natd

@@ -8,6 +8,7 @@
 
 #include "handles.hpp"
 #include "link-table.hpp"
+#include "netlink-monitor.hpp"
 #include "netlink-socket.hpp"
 #include "result.hpp"
 
@@ -24,19 +25,18 @@ public:
         [[nodiscard]] const LinkTable& table() const { return table_; }
 
 private:
-        LinkWatcher(NetlinkSocket events, NetlinkSocket requests, ChangeHandler on_change)
-            : events_(std::move(events)), requests_(std::move(requests)),
-              on_change_(std::move(on_change)) {}
+        LinkWatcher(NetlinkSocket requests, ChangeHandler on_change)
+            : requests_(std::move(requests)), on_change_(std::move(on_change)) {}
 
         // Replaces the table with a fresh dump of links and addresses.
         Status resync();
-        static int on_readable(sd_event_source* s, int fd, uint32_t revents, void* userdata);
+        void on_batch(bool overrun);
 
-        NetlinkSocket events_;
         NetlinkSocket requests_;
         ChangeHandler on_change_;
         LinkTable table_;
-        SdEventSourcePtr source_;
+        bool changed_ = false;
+        std::unique_ptr<NetlinkMonitor> monitor_;
 };
 
 }  // namespace natd

@@ -2,11 +2,48 @@
 
 #include <csignal>
 #include <cstring>
+#include <sys/inotify.h>
+#include <utility>
 
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <spdlog/spdlog.h>
 #include <systemd/sd-daemon.h>
 
+#include "networkd-state.hpp"
+
 namespace natd {
+
+namespace {
+
+// How long systemd-networkd may take to install the routes of a drop-in
+// after a reload, or while it configures the link, before natd installs
+// them itself.
+constexpr uint64_t kNetworkdReloadGraceUsec = 30ULL * 1000 * 1000;
+// How long a route networkd owns may be missing while networkd still calls
+// the link configured: its state file is written after it drops the
+// routes of a link it reconfigures.
+constexpr uint64_t kNetworkdSettleUsec = 1000ULL * 1000;
+
+std::string join(const std::vector<std::string>& parts) {
+        std::string out;
+        for (const auto& p : parts)
+                out += (out.empty() ? "" : "; ") + p;
+        return out;
+}
+
+template <typename F>
+int add_timer(sd_event* loop, SdEventSourcePtr& slot, uint64_t usec, F on_fire, void* self) {
+        sd_event_source* t = nullptr;
+        // 1 ms accuracy: the default coalesces timers by up to 250 ms.
+        const int r =
+                sd_event_add_time_relative(loop, &t, CLOCK_MONOTONIC, usec, 1000, on_fire, self);
+        if (r >= 0)
+                slot.reset(t);
+        return r;
+}
+
+}  // namespace
 
 const char* manager_state_name(ManagerState state) {
         switch (state) {
@@ -50,39 +87,115 @@ Status Manager::setup() {
         int i = 0;
         for (int sig : {SIGTERM, SIGINT, SIGHUP}) {
                 sd_event_source* s = nullptr;
-                if (int r = sd_event_add_signal(loop, &s, sig, on_signal, this); r < 0)
+                const int r = sd_event_add_signal(
+                        loop, &s, sig,
+                        [](sd_event_source*, const signalfd_siginfo* si, void* userdata) {
+                                auto* self = static_cast<Manager*>(userdata);
+                                if (si->ssi_signo == SIGHUP) {
+                                        self->reload();
+                                        return 0;
+                                }
+                                spdlog::info("Received {}, exiting; the NAT stays in place",
+                                             si->ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+                                self->finish(kExitSuccess);
+                                return 0;
+                        },
+                        this);
+                if (r < 0)
                         return errno_error("watch signal " + std::to_string(sig), -r);
                 signal_sources_[i++].reset(s);
         }
 
-        // Event bursts (a link appearing brings several messages) coalesce
-        // into one reconciliation per loop iteration.
+        // Event bursts (a link appearing brings several messages, natd's own
+        // routes echo back) coalesce into one reconciliation per iteration.
         sd_event_source* defer = nullptr;
-        if (int r = sd_event_add_defer(loop, &defer, on_defer, this); r < 0)
+        if (int r = sd_event_add_defer(
+                    loop, &defer,
+                    [](sd_event_source*, void* userdata) {
+                            static_cast<Manager*>(userdata)->reconcile();
+                            return 0;
+                    },
+                    this);
+            r < 0)
                 return errno_error("add reconcile source", -r);
         reconcile_source_.reset(defer);
         sd_event_source_set_enabled(defer, SD_EVENT_OFF);
 
         if (config_.wait_timeout) {
-                sd_event_source* t = nullptr;
                 const auto usec = static_cast<uint64_t>(config_.wait_timeout->count());
-                // 1 ms accuracy: the default coalesces timers by up to 250 ms.
-                if (int r = sd_event_add_time_relative(loop, &t, CLOCK_MONOTONIC, usec, 1000,
-                                                       on_timer, this);
+                if (int r = add_timer(
+                            loop, timeout_source_, usec,
+                            [](sd_event_source*, uint64_t, void* userdata) {
+                                    static_cast<Manager*>(userdata)->on_wait_timeout();
+                                    return 0;
+                            },
+                            this);
                     r < 0)
                         return errno_error("arm the wait timeout", -r);
-                timeout_source_.reset(t);
         }
 
         // The watchdog, when systemd asks for one, is sd-event's business.
         sd_event_set_watchdog(loop, true);
 
+        watch_networkd_state();
+
         auto watcher = LinkWatcher::start(loop, [this] { schedule_reconcile(); });
         if (!watcher.ok())
                 return Error{watcher.error()};
         watcher_ = std::move(watcher).value();
+
+        // Routes come and go (networkd installing natd's drop-in, someone
+        // deleting one): each change is a reason to look again.
+        auto routes = NetlinkMonitor::start(
+                loop, NETLINK_ROUTE, {RTNLGRP_IPV4_ROUTE}, [](const nlmsghdr*) {},
+                [this](bool) { schedule_reconcile(); });
+        if (!routes.ok())
+                return Error{routes.error()};
+        route_monitor_ = std::move(routes).value();
+
         schedule_reconcile();
         return Ok{};
+}
+
+bool Manager::ensure_bus() {
+        // Opened on first need and again after a failure: the bus may start
+        // after natd.
+        if (bus_)
+                return true;
+        sd_bus* bus = nullptr;
+        if (int r = sd_bus_open_system(&bus); r < 0) {
+                spdlog::info("No system bus ({}); natd installs the return routes itself",
+                             std::strerror(-r));
+                return false;
+        }
+        if (int r = sd_bus_attach_event(bus, loop_.get(), SD_EVENT_PRIORITY_NORMAL); r < 0) {
+                spdlog::warn("Could not attach the system bus to the event loop: {}",
+                             std::strerror(-r));
+                sd_bus_flush_close_unref(bus);
+                return false;
+        }
+        bus_.reset(bus);
+        networkd_ = std::make_unique<NetworkdClient>(bus_.get());
+        return true;
+}
+
+void Manager::watch_networkd_state() {
+        // networkd rewrites /run/systemd/netif/links/<ifindex> (by rename)
+        // when it starts managing a link: the drop-in's place may change.
+        const auto dir = options_.root / std::filesystem::path(kNetworkdLinksDir).relative_path();
+        sd_event_source* s = nullptr;
+        const int r = sd_event_add_inotify(
+                loop_.get(), &s, dir.c_str(), IN_MOVED_TO | IN_CLOSE_WRITE | IN_DELETE,
+                [](sd_event_source*, const struct inotify_event*, void* userdata) {
+                        static_cast<Manager*>(userdata)->schedule_reconcile();
+                        return 0;
+                },
+                this);
+        if (r < 0) {
+                spdlog::debug("Not watching {}: {}", dir.string(), std::strerror(-r));
+                return;
+        }
+        netif_watch_.reset(s);
 }
 
 int Manager::run() {
@@ -106,6 +219,14 @@ void Manager::enter(ManagerState state, const std::string& status) {
         sd_notifyf(0, "STATUS=%s", status.c_str());
 }
 
+void Manager::fail(const std::string& status) {
+        if (status != status_)
+                spdlog::error("{}", status);
+        enter(ManagerState::Failed, status);
+        if (options_.once)
+                finish(kExitFailure);
+}
+
 void Manager::finish(int exit_code) {
         sd_event_exit(loop_.get(), exit_code);
 }
@@ -117,67 +238,184 @@ void Manager::reconcile() {
                 const std::string status = "Waiting for " + waiting->str();
                 if (status != status_)
                         spdlog::info("{}", status);
-                if (applied_)
-                        spdlog::warn("The NAT interfaces changed; rules for {} -> {} stay in place "
-                                     "until they can be planned again",
-                                     applied_->private_interface.name,
-                                     applied_->public_interface.name);
-                applied_.reset();
+                if (target_ && state_ != ManagerState::Waiting)
+                        spdlog::warn("The NAT rules for {} -> {} stay in place until the "
+                                     "interfaces are back",
+                                     target_->plan.private_interface.name,
+                                     target_->plan.public_interface.name);
+                // target_ stays: an address that networkd re-adds, or an ENI
+                // that comes back as it was, needs nothing applied again.
                 enter(ManagerState::Waiting, status);
                 return;
         }
 
         const auto& plan = std::get<NatPlan>(outcome);
-        if (applied_ == plan || failed_ == plan)
-                return;  // nothing new to do; a failed plan is retried on change or SIGHUP
+        const auto networkd_links = read_networkd_links(options_.root);
+        Target target{plan, route_dropin_location(plan.private_interface.name,
+                                                  plan.private_interface.ifindex,
+                                                  network_files(networkd_links))};
+        if (target != target_)
+                apply(target);
+        check(networkd_links);
+}
 
+void Manager::apply(const Target& target) {
+        ++generation_;
+        networkd_reloading_ = false;
+        networkd_overdue_ = false;
+        networkd_deadline_.reset();
+        const std::optional<Target> previous = std::exchange(target_, target);
+        const NatPlan& plan = target.plan;
         enter(ManagerState::Configuring, "Configuring " + summarize(plan));
         spdlog::info("Configuring {} (private {} is {}, public {} is {})", summarize(plan),
                      plan.private_interface.selector, plan.private_interface.name,
                      plan.public_interface.selector, plan.public_interface.name);
 
-        if (auto s = committer_.apply(plan); !s.ok()) {
-                spdlog::error("{}", s.error());
-                failed_ = plan;
-                enter(ManagerState::Failed, "Failed: " + s.error());
-                if (options_.once)
-                        finish(kExitFailure);
-                return;
-        }
-        const auto diffs = committer_.verify(plan);
-        if (!diffs.empty()) {
-                std::string joined;
-                for (const auto& d : diffs) {
-                        spdlog::error("Verification failed: {}", d);
-                        joined += (joined.empty() ? "" : "; ") + d;
+        std::vector<std::string> errors;
+        if (auto s = committer_.apply_forwarding(plan); !s.ok())
+                errors.push_back(s.error());
+        // Replacing the table resets its counters: only when it changes.
+        if (!previous || previous->plan.ruleset != plan.ruleset)
+                if (auto s = committer_.apply_ruleset(plan); !s.ok())
+                        errors.push_back(s.error());
+
+        bool dropin_changed = false;
+        auto synced = registry_.sync(
+                {sysctl_file(), {target.dropin.path, render_route_dropin(plan.routes)}});
+        if (!synced.ok()) {
+                errors.push_back(synced.error());
+        } else {
+                for (const auto& p : synced.value().written) {
+                        spdlog::info("Wrote {}", (options_.root / p.relative_path()).string());
+                        dropin_changed = dropin_changed || p == target.dropin.path;
                 }
-                failed_ = plan;
-                enter(ManagerState::Failed, "Verification failed: " + joined);
-                if (options_.once)
-                        finish(kExitFailure);
-                return;
+                for (const auto& p : synced.value().removed) {
+                        spdlog::info("Removed {}, which natd no longer needs",
+                                     (options_.root / p.relative_path()).string());
+                        dropin_changed = dropin_changed || p != kSysctlFile;
+                }
         }
 
-        applied_ = plan;
-        failed_.reset();
-        ever_ready_ = true;
-        timeout_source_.reset();
-        const std::string summary = "Ready: " + summarize(plan) + ", verified";
-        spdlog::info("{}", summary);
-        enter(ManagerState::Ready, summary);
-        sd_notify(0, "READY=1");
-        if (options_.once)
-                finish(kExitSuccess);
+        if (target.dropin.used_by_networkd && ensure_bus()) {
+                route_owner_ = RouteOwner::Networkd;
+                if (dropin_changed) {
+                        spdlog::info("Asking systemd-networkd to reload");
+                        networkd_reloading_ = true;
+                        await_networkd(kNetworkdReloadGraceUsec);
+                        networkd_->reload([this, generation = generation_](const Status& s) {
+                                if (generation != generation_)
+                                        return;  // a newer target superseded this call
+                                if (!s.ok()) {
+                                        spdlog::warn("{}; natd installs the return routes itself",
+                                                     s.error());
+                                        networkd_overdue_ = true;
+                                }
+                                schedule_reconcile();
+                        });
+                }
+        } else {
+                route_owner_ = RouteOwner::Natd;
+                spdlog::info("Installing the return routes over netlink: {}",
+                             target.dropin.used_by_networkd
+                                     ? "no system bus to reach systemd-networkd"
+                                     : "systemd-networkd does not manage " +
+                                               plan.private_interface.name);
+                if (auto s = committer_.sync_own_routes(plan.routes); !s.ok())
+                        errors.push_back(s.error());
+        }
+        apply_error_ = errors.empty() ? "" : "Failed: " + join(errors);
+        if (!apply_error_.empty())
+                fail(apply_error_);
+}
+
+void Manager::await_networkd(uint64_t usec) {
+        if (networkd_deadline_ || networkd_overdue_)
+                return;
+        add_timer(
+                loop_.get(), networkd_deadline_, usec,
+                [](sd_event_source*, uint64_t, void* userdata) {
+                        auto* self = static_cast<Manager*>(userdata);
+                        self->networkd_deadline_.reset();
+                        self->networkd_overdue_ = true;
+                        self->schedule_reconcile();
+                        return 0;
+                },
+                this);
+}
+
+void Manager::check(const std::map<int, NetworkdLink>& networkd_links) {
+        if (!target_)
+                return;
+        if (!apply_error_.empty()) {
+                // Verification cannot make up for what was not written.
+                fail(apply_error_);
+                return;
+        }
+        const NatPlan& plan = target_->plan;
+        auto v = committer_.verify(plan, route_owner_);
+
+        if (route_owner_ == RouteOwner::Networkd) {
+                if (v.routes.empty()) {
+                        networkd_reloading_ = false;
+                        networkd_overdue_ = false;
+                        networkd_deadline_.reset();
+                        // networkd's routes are in: natd's own interim ones go.
+                        if (v.own_routes > 0)
+                                if (auto s = committer_.sync_own_routes({}); !s.ok())
+                                        spdlog::warn("{}", s.error());
+                } else if (!networkd_overdue_) {
+                        // networkd drops a link's routes while it (re)configures
+                        // it and adds them back moments later: give it time.
+                        auto link = networkd_links.find(plan.private_interface.ifindex);
+                        const bool busy = networkd_reloading_ || link == networkd_links.end() ||
+                                          link->second.configuring();
+                        await_networkd(busy ? kNetworkdReloadGraceUsec : kNetworkdSettleUsec);
+                        if (v.forwarding.empty() && v.ruleset.empty()) {
+                                enter(ManagerState::Configuring,
+                                      "Configuring: waiting for systemd-networkd to install the "
+                                      "return routes");
+                                return;
+                        }
+                } else {
+                        // networkd had its chance; the NAT must work meanwhile.
+                        if (!v.routes_absent.empty()) {
+                                spdlog::warn("systemd-networkd did not install the return routes; "
+                                             "natd installs them until it does");
+                                if (auto s = committer_.sync_own_routes(plan.routes); !s.ok())
+                                        spdlog::error("{}", s.error());
+                                v = committer_.verify(plan, RouteOwner::Natd);
+                        } else {
+                                v.routes.clear();  // natd's interim routes are there
+                        }
+                }
+        }
+
+        if (v.ok()) {
+                if (state_ == ManagerState::Ready)
+                        return;
+                ever_ready_ = true;
+                timeout_source_.reset();
+                const std::string summary =
+                        "Ready: " + summarize(plan) + ", verified" +
+                        (route_owner_ == RouteOwner::Networkd && !networkd_overdue_
+                                 ? " (routes by systemd-networkd)"
+                                 : "");
+                spdlog::info("{}", summary);
+                enter(ManagerState::Ready, summary);
+                sd_notify(0, "READY=1");
+                if (options_.once)
+                        finish(kExitSuccess);
+                return;
+        }
+        fail("Verification failed: " + join(v.all()));
 }
 
 void Manager::on_wait_timeout() {
         if (ever_ready_)
                 return;
-        const std::string why =
-                state_ == ManagerState::Waiting ? status_ : "no verified configuration: " + status_;
         spdlog::error("Timed out after WaitTimeoutSec={}: {}",
-                      format_timespan(config_.wait_timeout), why);
-        enter(ManagerState::Failed, "Timed out: " + why);
+                      format_timespan(config_.wait_timeout), status_);
+        enter(ManagerState::Failed, "Timed out: " + status_);
         finish(kExitFailure);
 }
 
@@ -194,33 +432,10 @@ void Manager::reload() {
         } else {
                 spdlog::info("Reload: configuration changed");
                 config_ = std::move(load.config);
-                failed_.reset();
                 schedule_reconcile();
         }
         // Back to whatever natd was before the reload: ready only if it was.
         sd_notify(0, ever_ready_ ? "READY=1" : "STATUS=Reloaded");
-}
-
-int Manager::on_defer(sd_event_source*, void* userdata) {
-        static_cast<Manager*>(userdata)->reconcile();
-        return 0;
-}
-
-int Manager::on_timer(sd_event_source*, uint64_t, void* userdata) {
-        static_cast<Manager*>(userdata)->on_wait_timeout();
-        return 0;
-}
-
-int Manager::on_signal(sd_event_source*, const signalfd_siginfo* si, void* userdata) {
-        auto* self = static_cast<Manager*>(userdata);
-        if (si->ssi_signo == SIGHUP) {
-                self->reload();
-                return 0;
-        }
-        spdlog::info("Received {}, exiting; the NAT stays in place",
-                     si->ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
-        self->finish(kExitSuccess);
-        return 0;
 }
 
 }  // namespace natd

@@ -1,17 +1,25 @@
-// The daemon's heart: one sd-event loop that watches links, plans, applies,
-// verifies and tells systemd (sd_notify) where it stands.
+// The daemon's heart: one sd-event loop that watches links and routes,
+// plans, applies, persists, verifies and tells systemd (sd_notify) where it
+// stands.
 #pragma once
 
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
 
 #include "config.hpp"
+#include "file-registry.hpp"
 #include "handles.hpp"
 #include "kernel-committer.hpp"
 #include "link-watcher.hpp"
+#include "netlink-monitor.hpp"
+#include "networkd-client.hpp"
+#include "networkd-state.hpp"
+#include "persisted-files.hpp"
 #include "plan.hpp"
 #include "result.hpp"
+#include "route.hpp"
 
 namespace natd {
 
@@ -19,7 +27,8 @@ enum class ManagerState { Waiting, Configuring, Ready, Failed };
 const char* manager_state_name(ManagerState state);
 
 struct ManagerOptions {
-        ConfigLocation config_location;  // re-read on SIGHUP
+        std::filesystem::path root = "/";  // every file natd reads or writes is under it
+        ConfigLocation config_location;    // re-read on SIGHUP
         // Exit 0 once applied and verified; exit 1 on failure or timeout.
         bool once = false;
 };
@@ -28,6 +37,14 @@ struct ManagerOptions {
 inline constexpr int kExitSuccess = 0;
 inline constexpr int kExitFailure = 1;  // timeout, apply or verification failure
 inline constexpr int kExitUsage = 2;    // bad arguments or configuration
+
+// What natd last set out to make true: the plan and where its drop-in goes.
+struct Target {
+        NatPlan plan;
+        DropinLocation dropin;
+
+        bool operator==(const Target&) const = default;
+};
 
 class Manager {
 public:
@@ -44,33 +61,45 @@ public:
 private:
         Manager(Config config, ManagerOptions options, KernelCommitter committer)
             : config_(std::move(config)), options_(std::move(options)),
-              committer_(std::move(committer)) {}
+              committer_(std::move(committer)), registry_(options_.root) {}
 
         Status setup();
+        bool ensure_bus();
+        void watch_networkd_state();
         void schedule_reconcile();
         void reconcile();
+        void apply(const Target& target);
+        void check(const std::map<int, NetworkdLink>& networkd_links);
+        void await_networkd(uint64_t usec);
         void on_wait_timeout();
         void reload();
         void enter(ManagerState state, const std::string& status);
+        void fail(const std::string& status);
         void finish(int exit_code);
-
-        static int on_defer(sd_event_source* s, void* userdata);
-        static int on_timer(sd_event_source* s, uint64_t usec, void* userdata);
-        static int on_signal(sd_event_source* s, const signalfd_siginfo* si, void* userdata);
 
         Config config_;
         ManagerOptions options_;
         KernelCommitter committer_;
+        FileRegistry registry_;
         SdEventPtr loop_;
+        SdBusPtr bus_;  // null without a system bus: natd then installs routes itself
+        std::unique_ptr<NetworkdClient> networkd_;
         SdEventSourcePtr reconcile_source_;
         SdEventSourcePtr timeout_source_;
+        SdEventSourcePtr networkd_deadline_;
+        SdEventSourcePtr netif_watch_;
         SdEventSourcePtr signal_sources_[3];
         std::unique_ptr<LinkWatcher> watcher_;
+        std::unique_ptr<NetlinkMonitor> route_monitor_;
 
         ManagerState state_ = ManagerState::Waiting;
         std::string status_;
-        std::optional<NatPlan> applied_;  // last plan applied and verified
-        std::optional<NatPlan> failed_;   // last plan whose apply or verify failed
+        std::optional<Target> target_;  // applied; verification decides if it holds
+        RouteOwner route_owner_ = RouteOwner::Natd;
+        std::string apply_error_;          // the last apply's failure, until the next apply
+        bool networkd_reloading_ = false;  // asked networkd to reload, routes not seen yet
+        bool networkd_overdue_ = false;    // networkd's deadline passed without its routes
+        uint64_t generation_ = 0;          // tells stale networkd replies apart
         bool ever_ready_ = false;
 };
 

@@ -13,7 +13,7 @@ namespace natd {
 namespace {
 
 // Large enough for a dump page of links with many altnames.
-constexpr size_t kReceiveBufferSize = 64 * 1024;
+constexpr size_t kReceiveBufferSize = size_t{64} * 1024;
 constexpr int kDumpAttempts = 5;
 
 int dispatch(const nlmsghdr* nlh, void* data) {

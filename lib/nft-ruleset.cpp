@@ -23,7 +23,7 @@ namespace natd {
 namespace {
 
 constexpr uint16_t kFamily = NFPROTO_IPV4;
-constexpr size_t kBatchBufferSize = 64 * 1024;
+constexpr size_t kBatchBufferSize = size_t{64} * 1024;
 
 uint32_t hook_number(Hook hook) {
         switch (hook) {

@@ -118,21 +118,25 @@ Result<std::vector<KernelRoute>> read_routes(NetlinkSocket& rtnl) {
         return routes;
 }
 
-bool route_present(const RoutePlan& route, const std::vector<KernelRoute>& kernel) {
+bool route_present(const RoutePlan& route, const std::vector<KernelRoute>& kernel,
+                   RouteOwner owner) {
         for (const auto& k : kernel)
                 if (k.destination == route.destination && k.gateway == route.gateway &&
-                    k.ifindex == route.ifindex && k.onlink == route.onlink)
+                    k.ifindex == route.ifindex && k.onlink == route.onlink &&
+                    (owner == RouteOwner::Natd || k.protocol != kRouteProtocol))
                         return true;
         return false;
 }
 
 std::vector<std::string> compare_routes(const std::vector<RoutePlan>& plan,
-                                        const std::vector<KernelRoute>& kernel) {
+                                        const std::vector<KernelRoute>& kernel, RouteOwner owner) {
         std::vector<std::string> diffs;
         for (const auto& r : plan)
-                if (!route_present(r, kernel))
-                        diffs.push_back("route " + r.destination.str() + " via " + r.gateway.str() +
-                                        " dev " + r.ifname + " onlink is missing");
+                if (!route_present(r, kernel, owner))
+                        diffs.push_back(
+                                "route " + r.destination.str() + " via " + r.gateway.str() +
+                                " dev " + r.ifname + " onlink is missing" +
+                                (owner == RouteOwner::Networkd ? " (systemd-networkd)" : ""));
         return diffs;
 }
 

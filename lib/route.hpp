@@ -30,12 +30,19 @@ Status remove_route(NetlinkSocket& rtnl, const KernelRoute& route);
 // IPv4 unicast routes of the main table.
 Result<std::vector<KernelRoute>> read_routes(NetlinkSocket& rtnl);
 
-// True when `route` is in the kernel as planned (any protocol: a route that
-// systemd-networkd installed from natd's drop-in counts too).
-bool route_present(const RoutePlan& route, const std::vector<KernelRoute>& kernel);
+// Who installs the return routes: natd over netlink, or systemd-networkd
+// from natd's drop-in (networkd removes routes it did not configure when it
+// reconfigures a link, so where it manages the link, the routes are its).
+enum class RouteOwner { Natd, Networkd };
+
+// True when `route` is in the kernel as planned. Any installer counts for
+// Natd; for Networkd only a route networkd installed (not natd's protocol).
+bool route_present(const RoutePlan& route, const std::vector<KernelRoute>& kernel,
+                   RouteOwner owner = RouteOwner::Natd);
 
 // One sentence per planned route that is missing.
 std::vector<std::string> compare_routes(const std::vector<RoutePlan>& plan,
-                                        const std::vector<KernelRoute>& kernel);
+                                        const std::vector<KernelRoute>& kernel,
+                                        RouteOwner owner = RouteOwner::Natd);
 
 }  // namespace natd

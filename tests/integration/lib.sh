@@ -404,7 +404,9 @@ wait_exit() {
         wait "$pid" 2>/dev/null
         return 1
     fi
-    kill "$timer" 2>/dev/null
+    # SIGKILL, not SIGTERM: the timer subshell may not have exec'd sleep
+    # yet, and would run this script's TERM and EXIT traps (cleanup).
+    kill -KILL "$timer" 2>/dev/null
     wait "$timer" 2>/dev/null
     EXIT_RC=$rc
     return 0

@@ -1,0 +1,37 @@
+// What systemd-networkd says about a link: the .network file it applies and
+// whether it is done configuring. libsystemd does not export
+// sd_network_link_get_network_file() to applications, so natd reads the
+// same state file that function reads, /run/systemd/netif/links/<ifindex>.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace natd {
+
+inline constexpr const char* kNetworkdLinksDir = "/run/systemd/netif/links";
+
+struct NetworkdLink {
+        std::string network_file;  // NETWORK_FILE=
+        std::string admin_state;   // ADMIN_STATE=: "configuring", "configured", ...
+
+        // networkd is still applying the .network file (or reapplying it
+        // after a reload or `networkctl reconfigure`): routes come later.
+        [[nodiscard]] bool configuring() const { return admin_state != "configured"; }
+        bool operator==(const NetworkdLink&) const = default;
+};
+
+// A link state file's text; nullopt when networkd does not manage the link
+// (no or empty NETWORK_FILE=).
+std::optional<NetworkdLink> parse_networkd_link(std::string_view state_file);
+
+// Every link networkd manages, by ifindex, read under `root`.
+std::map<int, NetworkdLink> read_networkd_links(const std::filesystem::path& root);
+
+// ifindex -> .network file, as route_dropin_location() takes it.
+std::map<int, std::string> network_files(const std::map<int, NetworkdLink>& links);
+
+}  // namespace natd

@@ -1,0 +1,42 @@
+#include "persisted-files.hpp"
+
+namespace natd {
+
+namespace {
+constexpr const char* kHeader =
+        "# Written by natd; it rewrites this file. Configure natd instead:\n"
+        "# /etc/natd/natd.conf\n";
+}  // namespace
+
+PersistedFile sysctl_file() {
+        return {kSysctlFile, std::string(kHeader) + "net.ipv4.ip_forward = 1\n"};
+}
+
+DropinLocation route_dropin_location(const std::string& ifname, int ifindex,
+                                     const std::map<int, std::string>& network_files) {
+        const std::filesystem::path dir = kNetworkdConfigDir;
+        auto own = network_files.find(ifindex);
+        if (own != network_files.end() && !own->second.empty()) {
+                bool shared = false;
+                for (const auto& [other, file] : network_files)
+                        shared = shared || (other != ifindex && file == own->second);
+                if (!shared) {
+                        const auto base = std::filesystem::path(own->second).filename().string();
+                        return {dir / (base + ".d") / kDropinName, true};
+                }
+        }
+        return {dir / ("70-" + ifname + ".network.d") / kDropinName, false};
+}
+
+std::string render_route_dropin(const std::vector<RoutePlan>& routes) {
+        std::string out = kHeader;
+        for (const auto& r : routes) {
+                out += "\n[Route]\nDestination=" + r.destination.str() +
+                       "\nGateway=" + r.gateway.str() + "\n";
+                // Explicit: networkd only assumes it without [Address] sections.
+                out += r.onlink ? "GatewayOnLink=yes\n" : "GatewayOnLink=no\n";
+        }
+        return out;
+}
+
+}  // namespace natd

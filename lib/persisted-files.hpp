@@ -1,0 +1,50 @@
+// What natd persists so the NAT survives a reboot, as pure functions of the
+// plan: the sysctl.d file and the systemd-networkd drop-in with the return
+// routes. Paths are absolute on the target system; callers prefix --root.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "plan.hpp"
+
+namespace natd {
+
+struct PersistedFile {
+        std::filesystem::path path;
+        std::string content;
+
+        bool operator==(const PersistedFile&) const = default;
+};
+
+inline constexpr const char* kSysctlFile = "/etc/sysctl.d/90-natd.conf";
+inline constexpr const char* kNetworkdConfigDir = "/etc/systemd/network";
+inline constexpr const char* kDropinName = "natd.conf";
+
+PersistedFile sysctl_file();
+
+// Where the return-route drop-in goes. networkd reads drop-ins from
+// "<name of the .network file>.d/" in every network directory, so natd's
+// goes to /etc/systemd/network/<basename>.d/ of the file networkd uses for
+// the private ENI. When networkd does not manage the ENI, or uses a file
+// that also configures other links (amazon-ec2-net-utils' 80-ec2.network
+// before its per-ENI 70-<if>.network exists), the drop-in would apply to
+// the wrong links: it goes to net-utils' convention 70-<ifname>.network.d/.
+struct DropinLocation {
+        std::filesystem::path path;
+        // networkd configures the routes from this drop-in.
+        bool used_by_networkd = false;
+
+        bool operator==(const DropinLocation&) const = default;
+};
+
+DropinLocation route_dropin_location(const std::string& ifname, int ifindex,
+                                     const std::map<int, std::string>& network_files);
+
+// One [Route] section per return route.
+std::string render_route_dropin(const std::vector<RoutePlan>& routes);
+
+}  // namespace natd

@@ -1,0 +1,163 @@
+#include <cerrno>
+#include <fcntl.h>
+#include <filesystem>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+
+#include "atomic-file.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct ScratchDir {
+        fs::path path;
+        ScratchDir() {
+                char tmpl[] = "/tmp/natd-atomic-XXXXXX";
+                path = mkdtemp(tmpl);
+        }
+        ~ScratchDir() { fs::remove_all(path); }
+        [[nodiscard]] size_t entries(const fs::path& dir) const {
+                size_t n = 0;
+                for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir))
+                        ++n;
+                return n;
+        }
+};
+
+// Which system call of the writer fails, and how.
+enum class Failing { Open, Write, ShortWriteThenEio, Fsync, Close, Rename, DirectoryFsync };
+Failing g_failing = Failing::Open;  // test-only switch for the stubs below
+int g_fsync_calls = 0;
+int g_open_calls = 0;
+
+int stub_open(const char* path, int flags, mode_t mode) {
+        ++g_open_calls;
+        if (g_failing == Failing::Open) {
+                errno = EACCES;
+                return -1;
+        }
+        return ::open(path, flags, mode);
+}
+ssize_t stub_write(int fd, const void* buf, size_t n) {
+        if (g_failing == Failing::Write) {
+                errno = ENOSPC;
+                return -1;
+        }
+        if (g_failing == Failing::ShortWriteThenEio) {
+                // Half the content reaches the temporary file, then the disk fails:
+                // the shape of a crash in the middle of a write.
+                static bool wrote_half = false;
+                if (!wrote_half) {
+                        wrote_half = true;
+                        return ::write(fd, buf, n / 2);
+                }
+                wrote_half = false;
+                errno = EIO;
+                return -1;
+        }
+        return ::write(fd, buf, n);
+}
+int stub_fsync(int fd) {
+        ++g_fsync_calls;
+        if (g_failing == Failing::Fsync && g_fsync_calls == 1) {
+                errno = EIO;
+                return -1;
+        }
+        if (g_failing == Failing::DirectoryFsync && g_fsync_calls == 2) {
+                errno = EIO;
+                return -1;
+        }
+        return ::fsync(fd);
+}
+int stub_close(int fd) {
+        const int r = ::close(fd);
+        if (g_failing == Failing::Close) {
+                errno = EIO;
+                return -1;
+        }
+        return r;
+}
+int stub_rename(const char* from, const char* to) {
+        if (g_failing == Failing::Rename) {
+                errno = EXDEV;
+                return -1;
+        }
+        return ::rename(from, to);
+}
+
+const natd::FileOps kStubs{stub_open, stub_write, stub_fsync, stub_close, stub_rename, ::unlink};
+
+}  // namespace
+
+TEST_CASE("An atomic write creates directories and the file, once", "[atomic-file]") {
+        ScratchDir dir;
+        const auto path = dir.path / "etc/systemd/network/70-ens6.network.d/natd.conf";
+        auto first = natd::write_file_atomically(path, "[Route]\n");
+        REQUIRE(first.ok());
+        CHECK(first.value() == natd::WriteOutcome::Written);
+        CHECK(natd::read_file(path).value() == "[Route]\n");
+        CHECK((fs::status(path).permissions() & fs::perms::others_read) != fs::perms::none);
+
+        // Same content: not rewritten (networkd would reconfigure the link).
+        const auto mtime = fs::last_write_time(path);
+        auto second = natd::write_file_atomically(path, "[Route]\n");
+        REQUIRE(second.ok());
+        CHECK(second.value() == natd::WriteOutcome::Unchanged);
+        CHECK(fs::last_write_time(path) == mtime);
+
+        auto third = natd::write_file_atomically(path, "[Route]\nGatewayOnLink=yes\n");
+        REQUIRE(third.ok());
+        CHECK(third.value() == natd::WriteOutcome::Written);
+        CHECK(natd::read_file(path).value() == "[Route]\nGatewayOnLink=yes\n");
+        CHECK(dir.entries(path.parent_path()) == 1);  // no temporary file left
+}
+
+TEST_CASE("A failure at any step leaves the old file whole and no temporary file",
+          "[atomic-file]") {
+        const auto failing = GENERATE(Failing::Open, Failing::Write, Failing::ShortWriteThenEio,
+                                      Failing::Fsync, Failing::Close, Failing::Rename);
+        ScratchDir dir;
+        const auto path = dir.path / "natd.conf";
+        REQUIRE(natd::write_file_atomically(path, "old content\n").ok());
+
+        g_failing = failing;
+        g_fsync_calls = 0;
+        g_open_calls = 0;
+        auto r = natd::write_file_atomically(path, std::string(4096, 'n'), 0644, kStubs);
+        INFO("failing step " << static_cast<int>(failing));
+        REQUIRE_FALSE(r.ok());
+        CHECK(r.error().rfind("Could not ", 0) == 0);
+        CHECK(natd::read_file(path).value() == "old content\n");
+        CHECK(dir.entries(dir.path) == 1);
+}
+
+TEST_CASE("A failed directory sync reports an error after the rename", "[atomic-file]") {
+        ScratchDir dir;
+        const auto path = dir.path / "natd.conf";
+        g_failing = Failing::DirectoryFsync;
+        g_fsync_calls = 0;
+        auto r = natd::write_file_atomically(path, "new\n", 0644, kStubs);
+        REQUIRE_FALSE(r.ok());
+        CHECK(r.error().find("sync directory") != std::string::npos);
+        // The rename happened: the content is whole, only its durability is unknown.
+        CHECK(natd::read_file(path).value() == "new\n");
+        CHECK(dir.entries(dir.path) == 1);
+}
+
+TEST_CASE("Removing a drop-in removes its directory only when empty", "[atomic-file]") {
+        ScratchDir dir;
+        const auto ours = dir.path / "70-ens6.network.d/natd.conf";
+        const auto theirs = dir.path / "70-ens7.network.d/eni.conf";
+        const auto ours7 = dir.path / "70-ens7.network.d/natd.conf";
+        REQUIRE(natd::write_file_atomically(ours, "x").ok());
+        REQUIRE(natd::write_file_atomically(theirs, "y").ok());
+        REQUIRE(natd::write_file_atomically(ours7, "z").ok());
+
+        REQUIRE(natd::remove_file_and_empty_parent(ours).ok());
+        CHECK_FALSE(fs::exists(ours.parent_path()));
+        REQUIRE(natd::remove_file_and_empty_parent(ours7).ok());
+        CHECK(fs::exists(theirs));  // net-utils' file and its directory stay
+        CHECK(natd::remove_file(dir.path / "missing.conf").ok());
+}
