@@ -71,6 +71,8 @@ Status KernelCommitter::sync_own_routes(const std::vector<RoutePlan>& wanted) {
 Verification KernelCommitter::verify(const NatPlan& plan, RouteOwner owner) {
         Verification v;
         auto forwarding = read_ipv4_forwarding();
+        if (forwarding.ok())
+                v.forwarding_enabled = forwarding.value();
         if (!forwarding.ok())
                 v.forwarding.push_back(forwarding.error());
         else if (forwarding.value() != plan.forwarding)
@@ -78,10 +80,12 @@ Verification KernelCommitter::verify(const NatPlan& plan, RouteOwner owner) {
                                        (forwarding.value() ? "1" : "0"));
 
         auto ruleset = read_ruleset(nfnl_, plan.ruleset.table);
-        if (!ruleset.ok())
+        if (!ruleset.ok()) {
                 v.ruleset.push_back(ruleset.error());
-        else
+        } else {
+                v.table_present = ruleset.value().present;
                 v.ruleset = compare_ruleset(plan.ruleset, ruleset.value());
+        }
 
         auto routes = read_routes(rtnl_);
         if (!routes.ok()) {
@@ -91,6 +95,8 @@ Verification KernelCommitter::verify(const NatPlan& plan, RouteOwner owner) {
                 v.routes_absent = compare_routes(plan.routes, routes.value(), RouteOwner::Natd);
                 for (const auto& r : routes.value())
                         v.own_routes += r.protocol == kRouteProtocol ? 1 : 0;
+                for (const auto& r : plan.routes)
+                        v.route_present.push_back(route_present(r, routes.value()));
         }
         return v;
 }

@@ -2,9 +2,11 @@
 // kernel back to verify it. Everything else in natd only computes.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "kernel-status.hpp"
 #include "netlink-socket.hpp"
 #include "plan.hpp"
 #include "result.hpp"
@@ -19,6 +21,11 @@ struct Verification {
         std::vector<std::string> routes;         // missing for the owner verify() was asked about
         std::vector<std::string> routes_absent;  // missing whoever installs them
         size_t own_routes = 0;                   // routes with natd's protocol in the kernel
+
+        // What was read, for status.
+        std::optional<bool> forwarding_enabled;
+        bool table_present = false;
+        std::vector<bool> route_present;  // per planned route, whoever installed it
 
         [[nodiscard]] bool ok() const {
                 return forwarding.empty() && ruleset.empty() && routes.empty();
@@ -40,6 +47,9 @@ public:
 
         // Reads forwarding, the table and the routes back.
         Verification verify(const NatPlan& plan, RouteOwner owner);
+
+        // The table's rule counters, for status.
+        Result<RulesetCounters> read_counters() { return read_rule_counters(nfnl_); }
 
 private:
         KernelCommitter(NetlinkSocket rtnl, NetlinkSocket nfnl)

@@ -92,7 +92,7 @@ Status Manager::setup() {
                         [](sd_event_source*, const signalfd_siginfo* si, void* userdata) {
                                 auto* self = static_cast<Manager*>(userdata);
                                 if (si->ssi_signo == SIGHUP) {
-                                        self->reload();
+                                        (void)self->reload_configuration();
                                         return 0;
                                 }
                                 spdlog::info("Received {}, exiting; the NAT stays in place",
@@ -138,6 +138,20 @@ Status Manager::setup() {
         sd_event_set_watchdog(loop, true);
 
         watch_networkd_state();
+        export_api();
+
+        // After every event, io.natd1 shows the state that event left.
+        sd_event_source* post = nullptr;
+        if (int r = sd_event_add_post(
+                    loop, &post,
+                    [](sd_event_source*, void* userdata) {
+                            static_cast<Manager*>(userdata)->refresh_status();
+                            return 0;
+                    },
+                    this);
+            r < 0)
+                return errno_error("add status source", -r);
+        status_source_.reset(post);
 
         auto watcher = LinkWatcher::start(loop, [this] { schedule_reconcile(); });
         if (!watcher.ok())
@@ -179,6 +193,17 @@ bool Manager::ensure_bus() {
         return true;
 }
 
+void Manager::export_api() {
+        if (!ensure_bus())
+                return;
+        auto api = ManagerBus::start(bus_.get(), *this);
+        if (!api.ok()) {
+                spdlog::warn("{}; natd-ctl status cannot reach natd", api.error());
+                return;
+        }
+        api_ = std::move(api).value();
+}
+
 void Manager::watch_networkd_state() {
         // networkd rewrites /run/systemd/netif/links/<ifindex> (by rename)
         // when it starts managing a link: the drop-in's place may change.
@@ -212,6 +237,11 @@ void Manager::schedule_reconcile() {
 }
 
 void Manager::enter(ManagerState state, const std::string& status) {
+        if (state != state_ || state_since_usec_ == 0) {
+                uint64_t now = 0;
+                sd_event_now(loop_.get(), CLOCK_REALTIME, &now);
+                state_since_usec_ = now;
+        }
         state_ = state;
         if (status == status_)
                 return;
@@ -235,6 +265,7 @@ void Manager::reconcile() {
         const PlanOutcome outcome = make_plan(config_, watcher_->table().links());
 
         if (const auto* waiting = std::get_if<Waiting>(&outcome)) {
+                waiting_for_ = waiting->reasons;
                 const std::string status = "Waiting for " + waiting->str();
                 if (status != status_)
                         spdlog::info("{}", status);
@@ -280,8 +311,12 @@ void Manager::apply(const Target& target) {
                         errors.push_back(s.error());
 
         bool dropin_changed = false;
-        auto synced = registry_.sync(
-                {sysctl_file(), {target.dropin.path, render_route_dropin(plan.routes)}});
+        const std::vector<PersistedFile> files{
+                sysctl_file(), {target.dropin.path, render_route_dropin(plan.routes)}};
+        files_.clear();
+        for (const auto& f : files)
+                files_.push_back((options_.root / f.path.relative_path()).string());
+        auto synced = registry_.sync(files);
         if (!synced.ok()) {
                 errors.push_back(synced.error());
         } else {
@@ -353,6 +388,7 @@ void Manager::check(const std::map<int, NetworkdLink>& networkd_links) {
         }
         const NatPlan& plan = target_->plan;
         auto v = committer_.verify(plan, route_owner_);
+        verification_ = v;
 
         if (route_owner_ == RouteOwner::Networkd) {
                 if (v.routes.empty()) {
@@ -384,6 +420,7 @@ void Manager::check(const std::map<int, NetworkdLink>& networkd_links) {
                                 if (auto s = committer_.sync_own_routes(plan.routes); !s.ok())
                                         spdlog::error("{}", s.error());
                                 v = committer_.verify(plan, RouteOwner::Natd);
+                                verification_ = v;
                         } else {
                                 v.routes.clear();  // natd's interim routes are there
                         }
@@ -419,14 +456,19 @@ void Manager::on_wait_timeout() {
         finish(kExitFailure);
 }
 
-void Manager::reload() {
+Status Manager::reload_configuration() {
         sd_notify(0, "RELOADING=1");
         ConfigLoad load = load_config(options_.config_location);
+        Status result = Ok{};
         if (!load.ok()) {
-                for (const auto& e : load.errors)
+                std::string joined;
+                for (const auto& e : load.errors) {
                         spdlog::error("{}", e.str());
+                        joined += (joined.empty() ? "" : "; ") + e.str();
+                }
                 spdlog::error(
                         "Reload refused: the configuration has errors; keeping the running one");
+                result = Error{joined};
         } else if (load.config == config_) {
                 spdlog::info("Reload: configuration unchanged");
         } else {
@@ -436,6 +478,87 @@ void Manager::reload() {
         }
         // Back to whatever natd was before the reload: ready only if it was.
         sd_notify(0, ever_ready_ ? "READY=1" : "STATUS=Reloaded");
+        return result;
+}
+
+Status Manager::reapply() {
+        if (!target_)
+                return Error{"Nothing to apply yet: " + status_};
+        spdlog::info("Reapplying on request");
+        const Target target = *target_;
+        target_.reset();  // apply() then replaces everything, the table included
+        apply(target);
+        check(read_networkd_links(options_.root));
+        if (!apply_error_.empty())
+                return Error{apply_error_};
+        return Ok{};
+}
+
+Result<std::vector<RuleCounter>> Manager::rule_counters() {
+        auto read = committer_.read_counters();
+        if (!read.ok())
+                return Error{read.error()};
+        if (!read.value().present)
+                return Error{"table ip natd is not in the kernel"};
+        auto counters = read.value().counters;
+        // natd knows each rule in nft syntax; the kernel's comment names its role.
+        if (target_)
+                for (auto& c : counters)
+                        for (const auto& r : target_->plan.ruleset.rules)
+                                if (c.role == rule_role_name(r.role))
+                                        c.rule = describe(r);
+        return counters;
+}
+
+void Manager::refresh_status() {
+        DaemonStatus s;
+        s.reachable = true;
+        s.state = manager_state_name(state_);
+        s.state_since_usec = state_since_usec_;
+        s.status_text = status_;
+        s.waiting_for = state_ == ManagerState::Waiting ? waiting_for_ : std::vector<std::string>{};
+        const auto links = watcher_->table().links();
+        auto describe_interface = [&](const Selector& selector) {
+                InterfaceStatus i;
+                i.selector = selector.str();
+                const Resolution r = resolve(selector, links);
+                if (r.link == nullptr)
+                        return i;
+                i.name = r.link->name;
+                i.ifindex = r.link->ifindex;
+                i.mac = r.link->mac ? r.link->mac->str() : "";
+                i.operstate = r.link->operstate;
+                for (const auto& a : r.link->ipv4)
+                        i.addresses.push_back(a.str());
+                return i;
+        };
+        s.public_interface = describe_interface(config_.public_selector);
+        s.private_interface = describe_interface(config_.private_selector);
+        if (verification_) {
+                s.forwarding = verification_->forwarding_enabled;
+                s.table_present = verification_->table_present;
+                s.table_verified = verification_->table_present && verification_->ruleset.empty();
+        }
+        if (target_) {
+                const auto& routes = target_->plan.routes;
+                for (size_t i = 0; i < routes.size(); ++i)
+                        s.routes.push_back({routes[i].destination.str(), routes[i].gateway.str(),
+                                            verification_ &&
+                                                    i < verification_->route_present.size() &&
+                                                    verification_->route_present[i]});
+                s.route_owner = route_owner_ == RouteOwner::Networkd && !networkd_overdue_
+                                        ? "networkd"
+                                        : "natd";
+        }
+        s.files = files_;
+        s.repairs = repairs_;
+        s.last_repair_usec = last_repair_usec_;
+        s.warnings = warnings_;
+        if (s == snapshot_)
+                return;
+        snapshot_ = std::move(s);
+        if (api_)
+                api_->publish(snapshot_);
 }
 
 }  // namespace natd

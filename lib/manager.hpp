@@ -9,10 +9,12 @@
 #include <string>
 
 #include "config.hpp"
+#include "daemon-status.hpp"
 #include "file-registry.hpp"
 #include "handles.hpp"
 #include "kernel-committer.hpp"
 #include "link-watcher.hpp"
+#include "manager-bus.hpp"
 #include "netlink-monitor.hpp"
 #include "networkd-client.hpp"
 #include "networkd-state.hpp"
@@ -46,12 +48,18 @@ struct Target {
         bool operator==(const Target&) const = default;
 };
 
-class Manager {
+class Manager final : public ManagerBusBackend {
 public:
         static Result<std::unique_ptr<Manager>> create(Config config, ManagerOptions options);
         ~Manager();
         Manager(const Manager&) = delete;
         Manager& operator=(const Manager&) = delete;
+
+        // ManagerBusBackend: what io.natd1 serves.
+        [[nodiscard]] const DaemonStatus& current_status() const override { return snapshot_; }
+        Status reload_configuration() override;
+        Status reapply() override;
+        Result<std::vector<RuleCounter>> rule_counters() override;
 
         // Runs until SIGTERM/SIGINT (exit 0), --once completion, or a fatal
         // error. Returns the process exit code. SIGTERM leaves the NAT in
@@ -65,6 +73,8 @@ private:
 
         Status setup();
         bool ensure_bus();
+        void export_api();
+        void refresh_status();
         void watch_networkd_state();
         void schedule_reconcile();
         void reconcile();
@@ -72,7 +82,6 @@ private:
         void check(const std::map<int, NetworkdLink>& networkd_links);
         void await_networkd(uint64_t usec);
         void on_wait_timeout();
-        void reload();
         void enter(ManagerState state, const std::string& status);
         void fail(const std::string& status);
         void finish(int exit_code);
@@ -88,12 +97,22 @@ private:
         SdEventSourcePtr timeout_source_;
         SdEventSourcePtr networkd_deadline_;
         SdEventSourcePtr netif_watch_;
+        SdEventSourcePtr status_source_;
         SdEventSourcePtr signal_sources_[3];
         std::unique_ptr<LinkWatcher> watcher_;
         std::unique_ptr<NetlinkMonitor> route_monitor_;
+        std::unique_ptr<ManagerBus> api_;
 
         ManagerState state_ = ManagerState::Waiting;
+        uint64_t state_since_usec_ = 0;  // CLOCK_REALTIME
         std::string status_;
+        std::vector<std::string> waiting_for_;
+        std::optional<Verification> verification_;  // the last one, for status
+        std::vector<std::string> files_;            // natd's files, absolute on the target
+        uint32_t repairs_ = 0;
+        uint64_t last_repair_usec_ = 0;
+        std::vector<std::string> warnings_;
+        DaemonStatus snapshot_;         // what io.natd1 shows, rebuilt after every event
         std::optional<Target> target_;  // applied; verification decides if it holds
         RouteOwner route_owner_ = RouteOwner::Natd;
         std::string apply_error_;          // the last apply's failure, until the next apply

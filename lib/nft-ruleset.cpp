@@ -10,6 +10,7 @@
 #include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/table.h>
+#include <libnftnl/udata.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nf_tables.h>
@@ -116,6 +117,13 @@ NftnlRulePtr make_rule(const std::string& table, const RulePlan& plan) {
                         add_established_related(rule.get());
         }
         add(rule.get(), make_expr("counter"));
+        const std::string comment = rule_comment(plan.role);
+        std::unique_ptr<nftnl_udata_buf, FreeWith<nftnl_udata_buf_free>> udata(
+                nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN));
+        if (!udata || !nftnl_udata_put_strz(udata.get(), NFTNL_UDATA_RULE_COMMENT, comment.c_str()))
+                throw std::bad_alloc();
+        nftnl_rule_set_data(rule.get(), NFTNL_RULE_USERDATA, nftnl_udata_buf_data(udata.get()),
+                            nftnl_udata_buf_len(udata.get()));
         switch (plan.action) {
         case RuleAction::Accept:
                 add_verdict(rule.get(), NF_ACCEPT);
@@ -218,6 +226,26 @@ int read_counter(nftnl_expr* e, void* data) {
         return MNL_CB_OK;
 }
 
+std::string read_comment(const nftnl_rule* r) {
+        if (!nftnl_rule_is_set(r, NFTNL_RULE_USERDATA))
+                return {};
+        uint32_t len = 0;
+        const void* data = nftnl_rule_get_data(r, NFTNL_RULE_USERDATA, &len);
+        std::string comment;
+        nftnl_udata_parse(
+                data, len,
+                [](const nftnl_udata* attr, void* out) {
+                        if (nftnl_udata_type(attr) == NFTNL_UDATA_RULE_COMMENT) {
+                                const auto* text = static_cast<const char*>(nftnl_udata_get(attr));
+                                static_cast<std::string*>(out)->assign(
+                                        text, strnlen(text, nftnl_udata_len(attr)));
+                        }
+                        return 0;
+                },
+                &comment);
+        return comment;
+}
+
 std::string join(const std::vector<std::string>& parts) {
         std::string out;
         for (const auto& p : parts)
@@ -226,6 +254,10 @@ std::string join(const std::vector<std::string>& parts) {
 }
 
 }  // namespace
+
+std::string rule_comment(RuleRole role) {
+        return std::string("natd: ") + rule_role_name(role);
+}
 
 NftBatch build_replace_batch(const RulesetPlan& plan, uint32_t first_seq) {
         NftBatch batch;
@@ -331,6 +363,7 @@ Result<KernelRuleset> read_ruleset(NetlinkSocket& nfnl, const std::string& table
                 KernelRule kr;
                 kr.chain = nftnl_rule_get_str(r.get(), NFTNL_RULE_CHAIN);
                 kr.handle = nftnl_rule_get_u64(r.get(), NFTNL_RULE_HANDLE);
+                kr.comment = read_comment(r.get());
                 nftnl_expr_foreach(r.get(), render_expr, &kr.expressions);
                 nftnl_expr_foreach(r.get(), read_counter, &kr);
                 kernel.rules.push_back(std::move(kr));
@@ -375,6 +408,11 @@ std::vector<std::string> compare_ruleset(const RulesetPlan& plan, const KernelRu
                                         " rules, expected " + std::to_string(wanted.size()));
                 for (size_t i = 0; i < std::min(wanted.size(), present.size()); ++i) {
                         const auto expected = render_rule(*wanted[i]);
+                        if (present[i]->comment != rule_comment(wanted[i]->role))
+                                diffs.push_back(where + " rule " + std::to_string(i + 1) +
+                                                " has comment \"" + present[i]->comment +
+                                                "\", expected \"" + rule_comment(wanted[i]->role) +
+                                                "\"");
                         if (expected != present[i]->expressions)
                                 diffs.push_back(where + " rule " + std::to_string(i + 1) + " (" +
                                                 describe(*wanted[i]) + ") differs: expected " +

@@ -24,6 +24,11 @@ struct NftBatch {
 // kernel applies all of it or none, and touches no other table.
 NftBatch build_replace_batch(const RulesetPlan& plan, uint32_t first_seq);
 
+// The comment natd puts on each rule, naming its role, so that operators
+// reading `nft list ruleset` and natd-ctl reading counters without natd
+// both know which rule is which: "natd: masquerade".
+std::string rule_comment(RuleRole role);
+
 // A rule's expressions in libnftnl's notation, counters without values:
 // "meta load iifname => reg 1", "cmp eq reg 1 0x...", "counter", ...
 std::vector<std::string> render_rule(const RulePlan& rule);
@@ -40,6 +45,7 @@ struct KernelChain {
 struct KernelRule {
         std::string chain;
         uint64_t handle = 0;
+        std::string comment;                   // natd's: "natd: <role>" (rule_comment())
         std::vector<std::string> expressions;  // as render_rule()
         uint64_t packets = 0;                  // from the rule's counter
         uint64_t bytes = 0;

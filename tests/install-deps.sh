@@ -7,7 +7,7 @@ set -euo pipefail
 PACKAGES=(
     # build
     cmake g++ make pkg-config
-    libmnl-dev libnftnl-dev libsystemd-dev libspdlog-dev catch2
+    libmnl-dev libnftnl-dev libsystemd-dev libspdlog-dev libjson-c-dev catch2
     clang-format
     # integration tests and demo
     nftables iproute2 curl procps coreutils findutils python3

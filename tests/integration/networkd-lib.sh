@@ -34,6 +34,8 @@ NETWORKD_UP_TIMEOUT=${NETWORKD_UP_TIMEOUT:-20}  # networkd started -> owns its b
 ROUTE_TIMEOUT=${ROUTE_TIMEOUT:-30}              # for routes to appear
 
 NETWORKD_DBUS_POLICY=/usr/share/dbus-1/system.d/org.freedesktop.network1.conf
+# natd's own bus policy, as the package installs it.
+NATD_DBUS_POLICY=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/systemd/io.natd1.conf
 RETURN_NETS=10.0.2.0/24,10.0.3.0/24  # the return routes natd plans
 # natd's own route protocol (ip -j route shows unnamed protocols as numbers).
 # shellcheck disable=SC2034 # for the tests
@@ -176,6 +178,7 @@ dbus_start() {
     <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Properties"/>
   </policy>
   <include>$NETWORKD_DBUS_POLICY</include>
+  <include>$NATD_DBUS_POLICY</include>
 </busconfig>
 EOF
     # In the foreground (our child, reaped by us), it prints its address on

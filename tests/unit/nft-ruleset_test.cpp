@@ -21,7 +21,8 @@ natd::KernelRuleset kernel_holding(const natd::RulesetPlan& plan) {
                 k.chains.push_back({c.name, true, c.type == natd::ChainType::Nat ? "nat" : "filter",
                                     c.hook == natd::Hook::Postrouting ? 4u : 2u, c.priority, 1u});
         for (const auto& r : plan.rules)
-                k.rules.push_back({r.chain, 0, natd::render_rule(r), 0, 0});
+                k.rules.push_back(
+                        {r.chain, 0, natd::rule_comment(r.role), natd::render_rule(r), 0, 0});
         return k;
 }
 
@@ -138,6 +139,14 @@ TEST_CASE("Comparing the kernel's table with the plan finds every difference", "
                 CHECK(diffs ==
                       std::vector<std::string>{
                               "chain forward has a different type, hook, priority or policy"});
+        }
+        SECTION("a rule without natd's comment") {
+                auto k = kernel_holding(plan);
+                k.rules[0].comment.clear();
+                CHECK(natd::compare_ruleset(plan, k) ==
+                      std::vector<std::string>{
+                              "chain postrouting rule 1 has comment \"\", expected "
+                              "\"natd: masquerade\""});
         }
         SECTION("a chain someone else added") {
                 auto k = kernel_holding(plan);

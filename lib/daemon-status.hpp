@@ -1,0 +1,79 @@
+// natd's state as natd-ctl shows it: filled from D-Bus when natd answers,
+// or from natd-ctl's own look at the kernel when it does not. Pure data and
+// pure formatting, so both outputs are unit-tested.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace natd {
+
+struct InterfaceStatus {
+        std::string selector;
+        std::string name;  // empty: not resolved
+        int ifindex = 0;
+        std::string mac;
+        std::string operstate;
+        std::vector<std::string> addresses;
+
+        bool operator==(const InterfaceStatus&) const = default;
+};
+
+struct RouteStatus {
+        std::string destination;
+        std::string gateway;
+        bool present = false;
+
+        bool operator==(const RouteStatus&) const = default;
+};
+
+struct RuleCounter {
+        std::string role;  // masquerade, forward-out, return-in, drop-in
+        std::string rule;  // nft syntax
+        uint64_t packets = 0;
+        uint64_t bytes = 0;
+
+        bool operator==(const RuleCounter&) const = default;
+};
+
+struct DaemonStatus {
+        bool reachable = false;  // natd answered on the bus
+        std::string state;       // waiting, configuring, ready, degraded, failed
+        uint64_t state_since_usec = 0;
+        std::string status_text;
+        std::vector<std::string> waiting_for;
+        InterfaceStatus public_interface;
+        InterfaceStatus private_interface;
+        std::optional<bool> forwarding;
+        bool table_present = false;
+        bool table_verified = false;
+        std::vector<RuleCounter> counters;
+        std::vector<RouteStatus> routes;
+        std::string route_owner;
+        std::vector<std::string> files;
+        std::optional<uint64_t> conntrack_count;
+        std::optional<uint64_t> conntrack_max;
+        uint32_t repairs = 0;
+        uint64_t last_repair_usec = 0;
+        std::vector<std::string> warnings;
+
+        bool operator==(const DaemonStatus&) const = default;
+};
+
+// natd-ctl status exit codes.
+inline constexpr int kStatusReady = 0;
+inline constexpr int kStatusNotReady = 1;
+inline constexpr int kStatusUnreachable = 3;
+int status_exit_code(const DaemonStatus& s);
+
+// The documented, stable JSON object of `natd-ctl status --json`
+// (doc/natd-ctl-status-json.txt).
+std::string format_status_json(const DaemonStatus& s);
+
+// Human output in the manner of `systemctl status`. `now_usec` makes the
+// "5min ago" part testable; colour only when asked (on a terminal).
+std::string format_status_text(const DaemonStatus& s, uint64_t now_usec, bool color);
+
+}  // namespace natd
