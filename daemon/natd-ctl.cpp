@@ -11,8 +11,10 @@
 
 #include "config.hpp"
 #include "daemon-status.hpp"
+#include "logging.hpp"
 #include "manager-client.hpp"
 #include "manager.hpp"
+#include "teardown.hpp"
 
 namespace {
 
@@ -25,6 +27,8 @@ void print_help() {
                     "  reload           re-read the configuration and apply the difference\n"
                     "  reapply          apply the current configuration again, whole\n"
                     "  check-config     validate natd's configuration\n"
+                    "  teardown         remove natd's table, routes, drop-ins, sysctl file and\n"
+                    "                   state; natd exits (for package removal)\n"
                     "\n"
                     "Options:\n"
                     "  -c, --config FILE  configuration file (default /etc/natd/natd.conf)\n"
@@ -127,6 +131,15 @@ int main(int argc, char** argv) {
                 return call(natd::call_reload, "configuration reloaded");
         if (command == "reapply")
                 return call(natd::call_reapply, "configuration reapplied");
+        if (command == "teardown") {
+                // Through natd when it runs (it would restore what goes),
+                // directly otherwise.
+                auto bus = natd::open_system_bus();
+                if (bus.ok() && natd::fetch_status(bus.value().get()).ok())
+                        return call(natd::call_teardown, "torn down; natd exited");
+                natd::setup_logging(false);
+                return natd::run_teardown(root);
+        }
         if (command == "check-config") {
                 const natd::ConfigLocation where{root / config_file.relative_path(), config_given};
                 const natd::ConfigLoad load = natd::load_config(where);

@@ -8,7 +8,9 @@
 
 #include "config.hpp"
 #include "logging.hpp"
+#include "manager-client.hpp"
 #include "manager.hpp"
+#include "teardown.hpp"
 
 namespace {
 
@@ -23,6 +25,8 @@ void print_help() {
                 "  -r, --root DIR      take every file natd reads or writes under DIR\n"
                 "      --check-config  validate the configuration and exit\n"
                 "      --once          wait, apply, verify, then exit (0 on success)\n"
+                "      --teardown      remove natd's table, routes, drop-ins, sysctl file and\n"
+                "                      state (for package removal), then exit\n"
                 "  -d, --debug         log debug messages\n"
                 "  -h, --help          show this help\n"
                 "      --version       show the version\n"
@@ -33,12 +37,13 @@ void print_help() {
 }  // namespace
 
 int main(int argc, char** argv) {
-        enum { kCheckConfig = 1000, kOnce, kVersion };
+        enum { kCheckConfig = 1000, kOnce, kTeardown, kVersion };
         const option options[] = {
                 {"config", required_argument, nullptr, 'c'},
                 {"root", required_argument, nullptr, 'r'},
                 {"check-config", no_argument, nullptr, kCheckConfig},
                 {"once", no_argument, nullptr, kOnce},
+                {"teardown", no_argument, nullptr, kTeardown},
                 {"debug", no_argument, nullptr, 'd'},
                 {"help", no_argument, nullptr, 'h'},
                 {"version", no_argument, nullptr, kVersion},
@@ -49,6 +54,7 @@ int main(int argc, char** argv) {
         bool config_given = false;
         bool check_only = false;
         bool once = false;
+        bool teardown = false;
         bool debug = false;
         for (int c; (c = getopt_long(argc, argv, "c:r:dh", options, nullptr)) != -1;) {
                 switch (c) {
@@ -64,6 +70,9 @@ int main(int argc, char** argv) {
                         break;
                 case kOnce:
                         once = true;
+                        break;
+                case kTeardown:
+                        teardown = true;
                         break;
                 case 'd':
                         debug = true;
@@ -84,6 +93,8 @@ int main(int argc, char** argv) {
         }
 
         natd::setup_logging(debug);
+        if (teardown)
+                return natd::run_teardown(root);
         // --root applies to --config too: tests and image builds point both
         // at a scratch tree.
         const natd::ConfigLocation where{root / config_file.relative_path(), config_given};

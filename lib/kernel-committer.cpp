@@ -2,6 +2,7 @@
 
 #include <linux/netlink.h>
 
+#include "foreign-rules.hpp"
 #include "forwarding.hpp"
 #include "nft-ruleset.hpp"
 #include "route.hpp"
@@ -66,6 +67,19 @@ Status KernelCommitter::sync_own_routes(const std::vector<RoutePlan>& wanted) {
                 if (auto s = install_route(rtnl_, r); !s.ok())
                         errors.push_back(s.error());
         return join_errors(errors);
+}
+
+Status KernelCommitter::remove_all() {
+        std::vector<std::string> errors;
+        if (auto s = delete_ruleset(nfnl_, kTableName); !s.ok())
+                errors.push_back(s.error());
+        if (auto s = sync_own_routes({}); !s.ok())
+                errors.push_back(s.error());
+        return join_errors(errors);
+}
+
+Result<std::vector<std::string>> KernelCommitter::find_blockers() {
+        return find_forward_blockers(nfnl_);
 }
 
 Verification KernelCommitter::verify(const NatPlan& plan, RouteOwner owner) {

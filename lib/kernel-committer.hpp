@@ -48,6 +48,13 @@ public:
         // Reads forwarding, the table and the routes back.
         Verification verify(const NatPlan& plan, RouteOwner owner);
 
+        // Removes natd's table and natd's own routes: what `natd --teardown`
+        // undoes in the kernel.
+        Status remove_all();
+
+        // Rules of other tables that block NAT traffic.
+        Result<std::vector<std::string>> find_blockers();
+
         // The table's rule counters, for status.
         Result<RulesetCounters> read_counters() { return read_rule_counters(nfnl_); }
 

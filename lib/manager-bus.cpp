@@ -110,6 +110,8 @@ Result<std::unique_ptr<ManagerBus>> ManagerBus::start(sd_bus* bus, ManagerBusBac
                         SD_BUS_METHOD("Reload", "", "", method_reload, SD_BUS_VTABLE_UNPRIVILEGED));
                 v.push_back(SD_BUS_METHOD("Reapply", "", "", method_reapply,
                                           SD_BUS_VTABLE_UNPRIVILEGED));
+                v.push_back(SD_BUS_METHOD("Teardown", "", "", method_teardown,
+                                          SD_BUS_VTABLE_UNPRIVILEGED));
                 v.push_back(SD_BUS_VTABLE_END);
                 return v;
         }();
@@ -171,6 +173,11 @@ int ManagerBus::method_reload(sd_bus_message* m, void* userdata, sd_bus_error* e
 int ManagerBus::method_reapply(sd_bus_message* m, void* userdata, sd_bus_error* error) {
         auto* self = static_cast<ManagerBus*>(userdata);
         return reply_status(m, error, self->backend_.reapply(), kErrorNotReady);
+}
+
+int ManagerBus::method_teardown(sd_bus_message* m, void* userdata, sd_bus_error* error) {
+        auto* self = static_cast<ManagerBus*>(userdata);
+        return reply_status(m, error, self->backend_.teardown(), kErrorFailed);
 }
 
 int ManagerBus::method_get_rule_counters(sd_bus_message* m, void* userdata, sd_bus_error* error) {

@@ -24,6 +24,8 @@ public:
         [[nodiscard]] virtual const DaemonStatus& current_status() const = 0;
         virtual Status reload_configuration() = 0;
         virtual Status reapply() = 0;
+        // Removes everything natd made, then natd exits.
+        virtual Status teardown() = 0;
         virtual Result<std::vector<RuleCounter>> rule_counters() = 0;
 };
 
@@ -44,6 +46,7 @@ private:
                                 sd_bus_error* error);
         static int method_reload(sd_bus_message* m, void* userdata, sd_bus_error* error);
         static int method_reapply(sd_bus_message* m, void* userdata, sd_bus_error* error);
+        static int method_teardown(sd_bus_message* m, void* userdata, sd_bus_error* error);
         static int method_get_rule_counters(sd_bus_message* m, void* userdata, sd_bus_error* error);
         static int method_get_conntrack(sd_bus_message* m, void* userdata, sd_bus_error* error);
 

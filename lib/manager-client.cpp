@@ -217,8 +217,13 @@ Result<DaemonStatus> fetch_status(sd_bus* bus) {
 Status call_reload(sd_bus* bus) {
         return call_void(bus, "Reload");
 }
+
 Status call_reapply(sd_bus* bus) {
         return call_void(bus, "Reapply");
+}
+
+Status call_teardown(sd_bus* bus) {
+        return call_void(bus, "Teardown");
 }
 
 DaemonStatus probe_kernel_status(const std::filesystem::path& root) {

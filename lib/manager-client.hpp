@@ -18,6 +18,7 @@ Result<DaemonStatus> fetch_status(sd_bus* bus);
 
 Status call_reload(sd_bus* bus);
 Status call_reapply(sd_bus* bus);
+Status call_teardown(sd_bus* bus);
 
 // What natd-ctl can see without natd: forwarding, natd's table and its
 // counters, natd's own routes, the files natd recorded, conntrack.

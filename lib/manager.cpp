@@ -2,15 +2,19 @@
 
 #include <csignal>
 #include <cstring>
+#include <functional>
 #include <sys/inotify.h>
+#include <unistd.h>
 #include <utility>
 
+#include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <spdlog/spdlog.h>
 #include <systemd/sd-daemon.h>
 
 #include "networkd-state.hpp"
+#include "teardown.hpp"
 
 namespace natd {
 
@@ -53,6 +57,8 @@ const char* manager_state_name(ManagerState state) {
                 return "configuring";
         case ManagerState::Ready:
                 return "ready";
+        case ManagerState::Degraded:
+                return "degraded";
         case ManagerState::Failed:
                 return "failed";
         }
@@ -160,12 +166,33 @@ Status Manager::setup() {
 
         // Routes come and go (networkd installing natd's drop-in, someone
         // deleting one): each change is a reason to look again.
+        // Routes and forwarding (RTNLGRP_IPV4_NETCONF announces
+        // net.ipv4.ip_forward) come and go: each change is a reason to look
+        // again.
         auto routes = NetlinkMonitor::start(
-                loop, NETLINK_ROUTE, {RTNLGRP_IPV4_ROUTE}, [](const nlmsghdr*) {},
-                [this](bool) { schedule_reconcile(); });
+                loop, NETLINK_ROUTE, {RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV4_NETCONF},
+                [](const nlmsghdr*) {}, [this](bool) { schedule_reconcile(); });
         if (!routes.ok())
                 return Error{routes.error()};
         route_monitor_ = std::move(routes).value();
+
+        // So do nftables transactions; each names the process behind it.
+        auto nft = NetlinkMonitor::start(
+                loop, NETLINK_NETFILTER, {NFNLGRP_NFTABLES},
+                [this](const nlmsghdr* nlh) {
+                        if (auto t = parse_nft_transaction(nlh);
+                            t && t->pid != static_cast<uint32_t>(getpid())) {
+                                last_foreign_nft_ = t;
+                                nft_changed_ = true;
+                        }
+                },
+                [this](bool overrun) {
+                        nft_changed_ = nft_changed_ || overrun;
+                        schedule_reconcile();
+                });
+        if (!nft.ok())
+                return Error{nft.error()};
+        nft_monitor_ = std::move(nft).value();
 
         schedule_reconcile();
         return Ok{};
@@ -258,10 +285,13 @@ void Manager::fail(const std::string& status) {
 }
 
 void Manager::finish(int exit_code) {
+        stopping_ = true;
         sd_event_exit(loop_.get(), exit_code);
 }
 
 void Manager::reconcile() {
+        if (stopping_)
+                return;
         const PlanOutcome outcome = make_plan(config_, watcher_->table().links());
 
         if (const auto* waiting = std::get_if<Waiting>(&outcome)) {
@@ -292,6 +322,7 @@ void Manager::reconcile() {
 
 void Manager::apply(const Target& target) {
         ++generation_;
+        target_verified_ = false;
         networkd_reloading_ = false;
         networkd_overdue_ = false;
         networkd_deadline_.reset();
@@ -358,6 +389,7 @@ void Manager::apply(const Target& target) {
                 if (auto s = committer_.sync_own_routes(plan.routes); !s.ok())
                         errors.push_back(s.error());
         }
+        refresh_warnings();
         apply_error_ = errors.empty() ? "" : "Failed: " + join(errors);
         if (!apply_error_.empty())
                 fail(apply_error_);
@@ -386,9 +418,12 @@ void Manager::check(const std::map<int, NetworkdLink>& networkd_links) {
                 fail(apply_error_);
                 return;
         }
+        if (nft_changed_) {
+                nft_changed_ = false;
+                refresh_warnings();
+        }
         const NatPlan& plan = target_->plan;
         auto v = committer_.verify(plan, route_owner_);
-        verification_ = v;
 
         if (route_owner_ == RouteOwner::Networkd) {
                 if (v.routes.empty()) {
@@ -407,44 +442,157 @@ void Manager::check(const std::map<int, NetworkdLink>& networkd_links) {
                                           link->second.configuring();
                         await_networkd(busy ? kNetworkdReloadGraceUsec : kNetworkdSettleUsec);
                         if (v.forwarding.empty() && v.ruleset.empty()) {
+                                verification_ = v;
                                 enter(ManagerState::Configuring,
                                       "Configuring: waiting for systemd-networkd to install the "
                                       "return routes");
                                 return;
                         }
                 } else {
-                        // networkd had its chance; the NAT must work meanwhile.
-                        if (!v.routes_absent.empty()) {
+                        // networkd had its chance: natd keeps the routes itself
+                        // until networkd installs them.
+                        v.routes = v.routes_absent;
+                        if (!v.routes.empty() && !target_verified_) {
                                 spdlog::warn("systemd-networkd did not install the return routes; "
                                              "natd installs them until it does");
                                 if (auto s = committer_.sync_own_routes(plan.routes); !s.ok())
                                         spdlog::error("{}", s.error());
                                 v = committer_.verify(plan, RouteOwner::Natd);
-                                verification_ = v;
-                        } else {
-                                v.routes.clear();  // natd's interim routes are there
                         }
                 }
         }
 
+        if (!v.ok() && target_verified_)
+                v = repair(plan, v);
+        verification_ = v;
         if (v.ok()) {
-                if (state_ == ManagerState::Ready)
-                        return;
-                ever_ready_ = true;
-                timeout_source_.reset();
-                const std::string summary =
-                        "Ready: " + summarize(plan) + ", verified" +
-                        (route_owner_ == RouteOwner::Networkd && !networkd_overdue_
-                                 ? " (routes by systemd-networkd)"
-                                 : "");
-                spdlog::info("{}", summary);
-                enter(ManagerState::Ready, summary);
-                sd_notify(0, "READY=1");
-                if (options_.once)
-                        finish(kExitSuccess);
+                report_verified(plan);
+                return;
+        }
+        if (!guard_.suspended_parts().empty()) {
+                report_suspended(v);
                 return;
         }
         fail("Verification failed: " + join(v.all()));
+}
+
+Verification Manager::repair(const NatPlan& plan, const Verification& found) {
+        uint64_t now = 0;
+        sd_event_now(loop_.get(), CLOCK_MONOTONIC, &now);
+        std::vector<std::string> restored;
+        auto attempt = [&](const char* part, bool undone, const std::function<Status()>& restore) {
+                if (!undone || !guard_.allow(part, now))
+                        return;
+                if (auto s = restore(); !s.ok())
+                        spdlog::error("Could not restore {}: {}", part, s.error());
+                else
+                        restored.emplace_back(part);
+        };
+        attempt("forwarding", !found.forwarding.empty(),
+                [&] { return committer_.apply_forwarding(plan); });
+        attempt("ruleset", !found.ruleset.empty(), [&] { return committer_.apply_ruleset(plan); });
+        attempt("routes", !found.routes.empty(),
+                [&] { return committer_.sync_own_routes(plan.routes); });
+        arm_resume_timer();
+        if (restored.empty())
+                return found;
+
+        ++repairs_;
+        sd_event_now(loop_.get(), CLOCK_REALTIME, &last_repair_usec_);
+        spdlog::warn("Found {}; restored {} (repair {})", join(found.all()), join(restored),
+                     repairs_);
+        // Routes natd restored are natd's until networkd installs its own.
+        const bool natd_routes =
+                route_owner_ == RouteOwner::Natd || networkd_overdue_ || !found.routes.empty();
+        auto after = committer_.verify(plan, natd_routes ? RouteOwner::Natd : RouteOwner::Networkd);
+        if (route_owner_ == RouteOwner::Networkd && natd_routes)
+                networkd_overdue_ = true;
+        return after;
+}
+
+void Manager::report_verified(const NatPlan& plan) {
+        target_verified_ = true;
+        const bool first = !ever_ready_;
+        ever_ready_ = true;
+        timeout_source_.reset();
+        std::string summary = summarize(plan) + ", verified" +
+                              (route_owner_ == RouteOwner::Networkd && !networkd_overdue_
+                                       ? " (routes by systemd-networkd)"
+                                       : "");
+        // Applied and verified, but another table drops what natd forwards.
+        const ManagerState state = warnings_.empty() ? ManagerState::Ready : ManagerState::Degraded;
+        summary = (warnings_.empty() ? "Ready: " : "Degraded: ") + summary +
+                  (warnings_.empty() ? "" : "; " + join(warnings_));
+        if (state != state_ || summary != status_) {
+                if (state == ManagerState::Ready)
+                        spdlog::info("{}", summary);
+                else
+                        spdlog::warn("{}", summary);
+                enter(state, summary);
+                if (first)
+                        sd_notify(0, "READY=1");
+        }
+        if (options_.once)
+                finish(kExitSuccess);
+}
+
+void Manager::report_suspended(const Verification& v) {
+        const std::string who =
+                last_foreign_nft_ ? " (last nftables change by " + last_foreign_nft_->process +
+                                            ", pid " + std::to_string(last_foreign_nft_->pid) + ")"
+                                  : "";
+        std::vector<std::string> what;
+        for (const auto& part : guard_.suspended_parts()) {
+                if (part == "ruleset")
+                        what.push_back("table ip natd keeps being removed or altered" + who);
+                else if (part == "routes")
+                        what.push_back("the return routes keep being removed");
+                else
+                        what.push_back("net.ipv4.ip_forward keeps being turned off");
+        }
+        const std::string status =
+                "Degraded: " + join(what) +
+                "; natd stopped repairing and resumes once left alone for 60s (" + join(v.all()) +
+                ")";
+        if (status != status_)
+                spdlog::error("{}", status);
+        enter(ManagerState::Degraded, status);
+}
+
+void Manager::refresh_warnings() {
+        auto blockers = committer_.find_blockers();
+        if (!blockers.ok()) {
+                spdlog::warn("{}", blockers.error());
+                return;
+        }
+        if (blockers.value() == warnings_)
+                return;
+        for (const auto& b : blockers.value())
+                spdlog::warn("Foreign rule: {}; natd does not edit other tables", b);
+        // report_verified() puts them in the status, and judges the state.
+        warnings_ = std::move(blockers).value();
+}
+
+void Manager::arm_resume_timer() {
+        const auto next = guard_.next_resume_usec();
+        if (!next) {
+                resume_source_.reset();
+                return;
+        }
+        sd_event_source* t = nullptr;
+        if (sd_event_add_time(
+                    loop_.get(), &t, CLOCK_MONOTONIC, *next, 1000,
+                    [](sd_event_source*, uint64_t now, void* userdata) {
+                            auto* self = static_cast<Manager*>(userdata);
+                            for (const auto& part : self->guard_.resume_quiet(now))
+                                    spdlog::info("Left alone long enough: natd repairs {} again",
+                                                 part);
+                            self->arm_resume_timer();
+                            self->schedule_reconcile();
+                            return 0;
+                    },
+                    this) >= 0)
+                resume_source_.reset(t);
 }
 
 void Manager::on_wait_timeout() {
@@ -492,6 +640,18 @@ Status Manager::reapply() {
         if (!apply_error_.empty())
                 return Error{apply_error_};
         return Ok{};
+}
+
+Status Manager::teardown() {
+        spdlog::info("Tearing down on request; natd exits afterwards");
+        std::vector<std::string> removed;
+        const Status s = natd::teardown(committer_, options_.root, bus_.get(), removed);
+        for (const auto& r : removed)
+                spdlog::info("Removed {}", r);
+        target_.reset();
+        // Exit after the reply is out: nothing must restore what just went.
+        finish(s.ok() ? kExitSuccess : kExitFailure);
+        return s;
 }
 
 Result<std::vector<RuleCounter>> Manager::rule_counters() {

@@ -18,14 +18,16 @@
 #include "netlink-monitor.hpp"
 #include "networkd-client.hpp"
 #include "networkd-state.hpp"
+#include "nft-events.hpp"
 #include "persisted-files.hpp"
 #include "plan.hpp"
+#include "repair-guard.hpp"
 #include "result.hpp"
 #include "route.hpp"
 
 namespace natd {
 
-enum class ManagerState { Waiting, Configuring, Ready, Failed };
+enum class ManagerState { Waiting, Configuring, Ready, Degraded, Failed };
 const char* manager_state_name(ManagerState state);
 
 struct ManagerOptions {
@@ -59,6 +61,7 @@ public:
         [[nodiscard]] const DaemonStatus& current_status() const override { return snapshot_; }
         Status reload_configuration() override;
         Status reapply() override;
+        Status teardown() override;
         Result<std::vector<RuleCounter>> rule_counters() override;
 
         // Runs until SIGTERM/SIGINT (exit 0), --once completion, or a fatal
@@ -80,6 +83,11 @@ private:
         void reconcile();
         void apply(const Target& target);
         void check(const std::map<int, NetworkdLink>& networkd_links);
+        Verification repair(const NatPlan& plan, const Verification& found);
+        void report_verified(const NatPlan& plan);
+        void report_suspended(const Verification& v);
+        void refresh_warnings();
+        void arm_resume_timer();
         void await_networkd(uint64_t usec);
         void on_wait_timeout();
         void enter(ManagerState state, const std::string& status);
@@ -98,9 +106,11 @@ private:
         SdEventSourcePtr networkd_deadline_;
         SdEventSourcePtr netif_watch_;
         SdEventSourcePtr status_source_;
+        SdEventSourcePtr resume_source_;
         SdEventSourcePtr signal_sources_[3];
         std::unique_ptr<LinkWatcher> watcher_;
         std::unique_ptr<NetlinkMonitor> route_monitor_;
+        std::unique_ptr<NetlinkMonitor> nft_monitor_;
         std::unique_ptr<ManagerBus> api_;
 
         ManagerState state_ = ManagerState::Waiting;
@@ -115,11 +125,16 @@ private:
         DaemonStatus snapshot_;         // what io.natd1 shows, rebuilt after every event
         std::optional<Target> target_;  // applied; verification decides if it holds
         RouteOwner route_owner_ = RouteOwner::Natd;
-        std::string apply_error_;          // the last apply's failure, until the next apply
+        std::string apply_error_;       // the last apply's failure, until the next apply
+        bool target_verified_ = false;  // the target held once: what is missing now was undone
+        RepairGuard guard_;             // natd never fights another program forever
+        std::optional<NftTransaction> last_foreign_nft_;  // who last changed nftables, not natd
+        bool nft_changed_ = false;         // someone else changed nftables: rescan for blockers
         bool networkd_reloading_ = false;  // asked networkd to reload, routes not seen yet
         bool networkd_overdue_ = false;    // networkd's deadline passed without its routes
         uint64_t generation_ = 0;          // tells stale networkd replies apart
         bool ever_ready_ = false;
+        bool stopping_ = false;  // exiting: nothing is applied or repaired any more
 };
 
 }  // namespace natd

@@ -305,6 +305,22 @@ Status replace_ruleset(NetlinkSocket& nfnl, const RulesetPlan& plan) {
                 });
 }
 
+Status delete_ruleset(NetlinkSocket& nfnl, const std::string& table) {
+        NftBatch batch;
+        {
+                BatchWriter w(batch, nfnl.next_seq(4));
+                auto t = make_table(table);
+                // Creating it first makes the delete valid when it is absent.
+                w.message(NFT_MSG_NEWTABLE, NLM_F_CREATE, "add table ip " + table,
+                          [&](nlmsghdr* nlh) { nftnl_table_nlmsg_build_payload(nlh, t.get()); });
+                w.message(NFT_MSG_DELTABLE, 0, "delete table ip " + table,
+                          [&](nlmsghdr* nlh) { nftnl_table_nlmsg_build_payload(nlh, t.get()); });
+                w.finish();
+        }
+        return nfnl.transact(batch.bytes.data(), batch.bytes.size(), batch.acked,
+                             [&](uint32_t seq) { return batch.descriptions[seq]; });
+}
+
 Result<KernelRuleset> read_ruleset(NetlinkSocket& nfnl, const std::string& table) {
         KernelRuleset kernel;
         std::array<char, kRequestBufferSize> buf{};

@@ -66,4 +66,7 @@ std::vector<std::string> compare_ruleset(const RulesetPlan& plan, const KernelRu
 // Sends build_replace_batch() as one transaction.
 Status replace_ruleset(NetlinkSocket& nfnl, const RulesetPlan& plan);
 
+// Deletes natd's table, and nothing else; an absent table is fine.
+Status delete_ruleset(NetlinkSocket& nfnl, const std::string& table);
+
 }  // namespace natd
