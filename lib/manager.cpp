@@ -76,8 +76,6 @@ Result<std::unique_ptr<Manager>> Manager::create(Config config, ManagerOptions o
         return m;
 }
 
-Manager::~Manager() = default;
-
 Status Manager::setup() {
         sd_event* loop = nullptr;
         if (int r = sd_event_new(&loop); r < 0)
@@ -546,9 +544,9 @@ void Manager::report_suspended(const Verification& v) {
                 if (part == "ruleset")
                         what.push_back("table ip natd keeps being removed or altered" + who);
                 else if (part == "routes")
-                        what.push_back("the return routes keep being removed");
+                        what.emplace_back("the return routes keep being removed");
                 else
-                        what.push_back("net.ipv4.ip_forward keeps being turned off");
+                        what.emplace_back("net.ipv4.ip_forward keeps being turned off");
         }
         const std::string status =
                 "Degraded: " + join(what) +
@@ -645,7 +643,7 @@ Status Manager::reapply() {
 Status Manager::teardown() {
         spdlog::info("Tearing down on request; natd exits afterwards");
         std::vector<std::string> removed;
-        const Status s = natd::teardown(committer_, options_.root, bus_.get(), removed);
+        Status s = natd::teardown(committer_, options_.root, bus_.get(), removed);
         for (const auto& r : removed)
                 spdlog::info("Removed {}", r);
         target_.reset();

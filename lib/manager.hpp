@@ -53,7 +53,7 @@ struct Target {
 class Manager final : public ManagerBusBackend {
 public:
         static Result<std::unique_ptr<Manager>> create(Config config, ManagerOptions options);
-        ~Manager();
+        ~Manager() override = default;
         Manager(const Manager&) = delete;
         Manager& operator=(const Manager&) = delete;
 

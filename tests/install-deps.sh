@@ -8,7 +8,7 @@ PACKAGES=(
     # build
     cmake g++ make pkg-config
     libmnl-dev libnftnl-dev libsystemd-dev libspdlog-dev libjson-c-dev catch2
-    clang-format
+    clang-format clang-tidy
     # integration tests and demo
     nftables iproute2 curl procps coreutils findutils python3
     # systemd integration (sd_notify, units)

@@ -62,15 +62,17 @@ TEST_CASE("The drop-in goes where networkd looks for the private ENI", "[persist
 }
 
 TEST_CASE("NETWORK_FILE= and ADMIN_STATE= are read from networkd's link state", "[persist]") {
-        const auto link = natd::parse_networkd_link("# This is private data. Do not parse.\n"
-                                                    "ADMIN_STATE=configured\n"
-                                                    "NETWORK_FILE=/run/systemd/network/70-ens6.network\n"
-                                                    "DNS=\n");
+        const auto link =
+                natd::parse_networkd_link("# This is private data. Do not parse.\n"
+                                          "ADMIN_STATE=configured\n"
+                                          "NETWORK_FILE=/run/systemd/network/70-ens6.network\n"
+                                          "DNS=\n");
         REQUIRE(link);
         CHECK(link->network_file == "/run/systemd/network/70-ens6.network");
         CHECK_FALSE(link->configuring());
-        const auto busy = natd::parse_networkd_link("ADMIN_STATE=configuring\n"
-                                                    "NETWORK_FILE=/run/systemd/network/70-ens6.network");
+        const auto busy =
+                natd::parse_networkd_link("ADMIN_STATE=configuring\n"
+                                          "NETWORK_FILE=/run/systemd/network/70-ens6.network");
         REQUIRE(busy);
         CHECK(busy->configuring());
         CHECK(natd::network_files({{3, *busy}}) ==
