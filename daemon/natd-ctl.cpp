@@ -74,6 +74,11 @@ int call(natd::Status (*method)(sd_bus*), const char* what) {
                 std::fprintf(stderr, "natd-ctl: %s\n", bus.error().c_str());
                 return natd::kStatusUnreachable;
         }
+        // As for status: 3 when natd is not there to ask.
+        if (auto reachable = natd::fetch_status(bus.value().get()); !reachable.ok()) {
+                std::fprintf(stderr, "natd-ctl: %s\n", reachable.error().c_str());
+                return natd::kStatusUnreachable;
+        }
         if (auto s = method(bus.value().get()); !s.ok()) {
                 std::fprintf(stderr, "natd-ctl: %s\n", s.error().c_str());
                 return natd::kExitFailure;
@@ -134,9 +139,9 @@ int main(int argc, char** argv) {
         if (command == "teardown") {
                 // Through natd when it runs (it would restore what goes),
                 // directly otherwise.
-                auto bus = natd::open_system_bus();
-                if (bus.ok() && natd::fetch_status(bus.value().get()).ok())
-                        return call(natd::call_teardown, "torn down; natd exited");
+                const int r = call(natd::call_teardown, "torn down; natd exited");
+                if (r != natd::kStatusUnreachable)
+                        return r;
                 natd::setup_logging(false);
                 return natd::run_teardown(root);
         }

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include <linux/capability.h>
+
 #include "kernel-status.hpp"
 #include "netlink-socket.hpp"
 
@@ -89,6 +91,18 @@ const Property kProperties[] = {
 
 #undef NATD_PROPERTY
 
+// The bus policy already limits methods to root; natd checks again so that
+// a missing policy file never lets anyone reconfigure the NAT.
+int check_privileged(sd_bus_message* m, sd_bus_error* error) {
+        const int r = sd_bus_query_sender_privilege(m, CAP_NET_ADMIN);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                        "Only root (CAP_NET_ADMIN) may change natd");
+        return 1;
+}
+
 int reply_status(sd_bus_message* m, sd_bus_error* error, const Status& s, const char* error_name) {
         if (!s.ok())
                 return sd_bus_error_set(error, error_name, s.error().c_str());
@@ -165,17 +179,23 @@ int ManagerBus::get_property(sd_bus*, const char*, const char*, const char* prop
 }
 
 int ManagerBus::method_reload(sd_bus_message* m, void* userdata, sd_bus_error* error) {
+        if (int r = check_privileged(m, error); r <= 0)
+                return r;
         auto* self = static_cast<ManagerBus*>(userdata);
         return reply_status(m, error, self->backend_.reload_configuration(),
                             kErrorInvalidConfiguration);
 }
 
 int ManagerBus::method_reapply(sd_bus_message* m, void* userdata, sd_bus_error* error) {
+        if (int r = check_privileged(m, error); r <= 0)
+                return r;
         auto* self = static_cast<ManagerBus*>(userdata);
         return reply_status(m, error, self->backend_.reapply(), kErrorNotReady);
 }
 
 int ManagerBus::method_teardown(sd_bus_message* m, void* userdata, sd_bus_error* error) {
+        if (int r = check_privileged(m, error); r <= 0)
+                return r;
         auto* self = static_cast<ManagerBus*>(userdata);
         return reply_status(m, error, self->backend_.teardown(), kErrorFailed);
 }

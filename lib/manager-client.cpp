@@ -24,6 +24,8 @@ struct BusError {
         BusError& operator=(const BusError&) = delete;
         ~BusError() { sd_bus_error_free(&e); }
         [[nodiscard]] std::string str(int r) const {
+                if (sd_bus_error_has_name(&e, SD_BUS_ERROR_ACCESS_DENIED))
+                        return "access denied: only root may do this";
                 return e.message != nullptr ? e.message : std::strerror(-r);
         }
 };

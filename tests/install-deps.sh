@@ -10,7 +10,7 @@ PACKAGES=(
     libmnl-dev libnftnl-dev libsystemd-dev libspdlog-dev libjson-c-dev catch2
     clang-format clang-tidy
     # integration tests and demo
-    nftables iproute2 curl procps coreutils findutils python3
+    nftables iproute2 curl procps coreutils findutils python3 strace
     # systemd integration (sd_notify, units)
     dbus systemd
     # lint for the test scripts

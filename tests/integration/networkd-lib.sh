@@ -526,3 +526,46 @@ check_registry() {
 natd_files_under_root() {
     (cd "$ROOT" && find etc/systemd/network etc/sysctl.d -type f 2>/dev/null | sort)
 }
+
+# --- natd-ctl (status.sh, unit-file.sh) ---------------------------------------
+
+# natd_ctl [--as USER] ARGS...: natd-ctl ($NATD_CTL) in the NAT instance
+# namespace (its own look at the kernel is that namespace's), on the bus in
+# DBUS_SYSTEM_BUS_ADDRESS; --as runs it as USER (setpriv, no supplementary
+# groups). Never fails by itself: sets CTL_RC, CTL_OUT (stdout), CTL_ERR
+# (stderr) and CTL_MS (wall time, `ip netns exec` included).
+natd_ctl() {
+    local as=() t0 t1
+    if [[ $1 == --as ]]; then
+        as=(setpriv --reuid="$2" --regid="$(id -gn "$2")" --clear-groups --)
+        shift 2
+    fi
+    now_ms t0
+    CTL_RC=0
+    ip netns exec "$NS_NAT" "${as[@]}" "$NATD_CTL" "$@" >"$T/ctl.out" 2>"$T/ctl.err" || CTL_RC=$?
+    now_ms t1
+    # shellcheck disable=SC2034 # for the caller
+    CTL_MS=$((t1 - t0))
+    CTL_OUT=$(<"$T/ctl.out")
+    # shellcheck disable=SC2034 # for the caller
+    CTL_ERR=$(<"$T/ctl.err")
+}
+
+# natd_ctl_expect RC WHAT ARGS...: natd_ctl ARGS and fail unless it exits RC.
+natd_ctl_expect() {
+    local want=$1 what=$2
+    shift 2
+    natd_ctl "$@"
+    ((CTL_RC == want)) ||
+        fail "$what: natd-ctl $* exited $CTL_RC, expected $want; stdout:"$'\n'"$CTL_OUT"$'\n'"stderr:"$'\n'"$CTL_ERR"
+}
+
+# natd_on_bus_api: natd owns io.natd1 on the test's bus (for wait_until).
+natd_on_bus_api() {
+    if ! natd_alive; then
+        echo "natd exited"
+        return 2
+    fi
+    busctl --timeout=2 call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus \
+        GetNameOwner s io.natd1
+}
