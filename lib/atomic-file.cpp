@@ -29,12 +29,16 @@ Status fsync_directory(const std::filesystem::path& dir, const FileOps& ops) {
         return Ok{};
 }
 
+std::string temporary_prefix(const std::filesystem::path& path) {
+        return "." + path.filename().string() + ".natd-";
+}
+
 std::string temporary_name(const std::filesystem::path& path) {
         // Hidden, and not ending in ".conf": neither networkd nor
         // systemd-sysctl picks a leftover up as configuration.
         std::random_device rd;
         std::ostringstream name;
-        name << "." << path.filename().string() << ".natd-" << std::hex << rd() << rd();
+        name << temporary_prefix(path) << std::hex << rd() << rd();
         return (path.parent_path() / name.str()).string();
 }
 
@@ -43,6 +47,18 @@ std::string temporary_name(const std::filesystem::path& path) {
 const FileOps& FileOps::system() {
         static const FileOps ops{sys_open, ::write, ::fsync, ::close, ::rename, ::unlink};
         return ops;
+}
+
+size_t remove_stale_temporaries(const std::filesystem::path& path) {
+        const std::string prefix = temporary_prefix(path);
+        size_t removed = 0;
+        std::error_code ec;
+        for (const auto& entry : std::filesystem::directory_iterator(path.parent_path(), ec)) {
+                if (entry.path().filename().string().starts_with(prefix) &&
+                    std::filesystem::remove(entry.path(), ec))
+                        ++removed;
+        }
+        return removed;
 }
 
 Result<std::string> read_file(const std::filesystem::path& path) {

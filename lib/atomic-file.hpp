@@ -35,6 +35,10 @@ Result<WriteOutcome> write_file_atomically(const std::filesystem::path& path,
                                            std::string_view content, mode_t mode = 0644,
                                            const FileOps& ops = FileOps::system());
 
+// Removes what a writer killed mid-write left next to `path`: its hidden
+// temporary files (".<name>.natd-*"). Returns how many went.
+size_t remove_stale_temporaries(const std::filesystem::path& path);
+
 // Reads a whole file; nullopt-like error when it does not exist.
 Result<std::string> read_file(const std::filesystem::path& path);
 

@@ -38,6 +38,10 @@ Result<FileRegistry::SyncResult> FileRegistry::sync(const std::vector<PersistedF
         // Record first: a crash after a write still knows the file is natd's.
         auto all = old;
         all.insert(planned.begin(), planned.end());
+        // A natd killed in the middle of a write left its temporary file.
+        remove_stale_temporaries(under_root(kRegistryFile));
+        for (const auto& p : all)
+                remove_stale_temporaries(under_root(p));
         if (all != old)
                 if (auto s = record(all); !s.ok())
                         return Error{s.error()};

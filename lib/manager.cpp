@@ -321,6 +321,7 @@ void Manager::reconcile() {
 void Manager::apply(const Target& target) {
         ++generation_;
         target_verified_ = false;
+        undone_.clear();
         networkd_reloading_ = false;
         networkd_overdue_ = false;
         networkd_deadline_.reset();
@@ -464,6 +465,7 @@ void Manager::check(const std::map<int, NetworkdLink>& networkd_links) {
                 v = repair(plan, v);
         verification_ = v;
         if (v.ok()) {
+                undone_.clear();
                 report_verified(plan);
                 return;
         }
@@ -479,7 +481,14 @@ Verification Manager::repair(const NatPlan& plan, const Verification& found) {
         sd_event_now(loop_.get(), CLOCK_MONOTONIC, &now);
         std::vector<std::string> restored;
         auto attempt = [&](const char* part, bool undone, const std::function<Status()>& restore) {
-                if (!undone || !guard_.allow(part, now))
+                if (!undone) {
+                        undone_.erase(part);
+                        return;
+                }
+                // Only the step from intact to undone counts against the
+                // guard: events while a part stays undone are not new undos.
+                const bool newly_undone = undone_.insert(part).second;
+                if (newly_undone ? !guard_.allow(part, now) : guard_.suspended(part))
                         return;
                 if (auto s = restore(); !s.ok())
                         spdlog::error("Could not restore {}: {}", part, s.error());

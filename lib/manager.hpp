@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "config.hpp"
@@ -128,6 +129,7 @@ private:
         std::string apply_error_;       // the last apply's failure, until the next apply
         bool target_verified_ = false;  // the target held once: what is missing now was undone
         RepairGuard guard_;             // natd never fights another program forever
+        std::set<std::string> undone_;  // parts found undone and not yet seen intact again
         std::optional<NftTransaction> last_foreign_nft_;  // who last changed nftables, not natd
         bool nft_changed_ = false;         // someone else changed nftables: rescan for blockers
         bool networkd_reloading_ = false;  // asked networkd to reload, routes not seen yet

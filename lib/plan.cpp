@@ -49,7 +49,12 @@ PlanOutcome make_plan(const Config& config, const std::vector<Link>& links) {
                                           ") select the same interface " + pub->name);
                 return waiting;
         }
-        if (priv != nullptr && priv->ipv4.empty())
+        // Routes cannot go through a link that is down ("Network is down"):
+        // a link taken down to be renamed comes back up moments later.
+        if (priv != nullptr && !priv->up)
+                waiting.reasons.push_back("private interface " + priv->name + " (" +
+                                          config.private_selector.str() + "): link is down");
+        else if (priv != nullptr && priv->ipv4.empty())
                 waiting.reasons.push_back("private interface " + priv->name + " (" +
                                           config.private_selector.str() + "): no IPv4 address yet");
         if (!waiting.reasons.empty())

@@ -97,3 +97,21 @@ TEST_CASE("A crash between writing and recording is repaired by the next sync", 
               std::vector<fs::path>{"/etc/systemd/network/70-ens6.network.d/natd.conf"});
         CHECK(registry.recorded().size() == 2);
 }
+
+TEST_CASE("Temporary files of a writer killed mid-write are removed", "[registry]") {
+        ScratchRoot root;
+        natd::FileRegistry registry(root.path);
+        REQUIRE(registry.sync({kSysctl, dropin("ens6")}).ok());
+        // What SIGKILL between create and rename leaves behind.
+        const auto stale_dropin =
+                root.at("/etc/systemd/network/70-ens6.network.d/.natd.conf.natd-1f2e");
+        const auto stale_record = root.at("/var/lib/natd/.files.natd-3c4d");
+        REQUIRE(natd::write_file_atomically(stale_dropin, "[Rou").ok());
+        REQUIRE(natd::write_file_atomically(stale_record, "/etc/").ok());
+
+        REQUIRE(registry.sync({kSysctl, dropin("ens7")}).ok());
+        CHECK_FALSE(fs::exists(stale_dropin));
+        CHECK_FALSE(fs::exists(stale_record));
+        // ...so the old drop-in directory could go too.
+        CHECK_FALSE(fs::exists(root.at("/etc/systemd/network/70-ens6.network.d")));
+}

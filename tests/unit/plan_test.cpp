@@ -25,6 +25,7 @@ Link make_link(int ifindex, const char* name, std::vector<std::string> altnames,
         l.altnames = std::move(altnames);
         l.mac = MacAddress::parse("0a:00:00:00:00:0" + std::to_string(ifindex)).value();
         l.ipv4 = std::move(ipv4);
+        l.up = true;
         return l;
 }
 
@@ -106,6 +107,13 @@ TEST_CASE("Planning waits, and says for what", "[plan]") {
                 REQUIRE(w.reasons.size() == 1);
                 CHECK(w.reasons[0] ==
                       "private interface ens6 (device-number-1): no IPv4 address yet");
+        }
+        SECTION("the private ENI is down (being renamed)") {
+                auto links = two_enis();
+                links.back().up = false;
+                const auto w = std::get<Waiting>(natd::make_plan(Config{}, links));
+                REQUIRE(w.reasons.size() == 1);
+                CHECK(w.reasons[0] == "private interface ens6 (device-number-1): link is down");
         }
         SECTION("neither ENI carries its altname yet") {
                 const std::vector<Link> links{make_link(2, "ens5", {}), make_link(3, "ens6", {})};
