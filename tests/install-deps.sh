@@ -15,6 +15,8 @@ PACKAGES=(
     dbus systemd
     # lint for the test scripts
     shellcheck
+    # packaging tests (tests/packaging): cpack's DEB and RPM, rpmbuild, linters
+    rpm rpmlint lintian dpkg-dev bash-completion man-db cpio file
 )
 
 missing=()
