@@ -9,19 +9,6 @@
 
 namespace natd {
 
-namespace {
-
-Status join_errors(const std::vector<std::string>& errors) {
-        if (errors.empty())
-                return Ok{};
-        std::string message;
-        for (const auto& e : errors)
-                message += (message.empty() ? "" : "; ") + e;
-        return Error{message};
-}
-
-}  // namespace
-
 std::vector<std::string> Verification::all() const {
         std::vector<std::string> out = forwarding;
         out.insert(out.end(), ruleset.begin(), ruleset.end());
@@ -66,7 +53,7 @@ Status KernelCommitter::sync_own_routes(const std::vector<RoutePlan>& wanted) {
         for (const auto& r : wanted)
                 if (auto s = install_route(rtnl_, r); !s.ok())
                         errors.push_back(s.error());
-        return join_errors(errors);
+        return status_of(errors);
 }
 
 Status KernelCommitter::remove_all() {
@@ -75,7 +62,7 @@ Status KernelCommitter::remove_all() {
                 errors.push_back(s.error());
         if (auto s = sync_own_routes({}); !s.ok())
                 errors.push_back(s.error());
-        return join_errors(errors);
+        return status_of(errors);
 }
 
 Result<std::vector<std::string>> KernelCommitter::find_blockers() {

@@ -29,13 +29,6 @@ constexpr uint64_t kNetworkdReloadGraceUsec = 30ULL * 1000 * 1000;
 // routes of a link it reconfigures.
 constexpr uint64_t kNetworkdSettleUsec = 1000ULL * 1000;
 
-std::string join(const std::vector<std::string>& parts) {
-        std::string out;
-        for (const auto& p : parts)
-                out += (out.empty() ? "" : "; ") + p;
-        return out;
-}
-
 template <typename F>
 int add_timer(sd_event* loop, SdEventSourcePtr& slot, uint64_t usec, F on_fire, void* self) {
         sd_event_source* t = nullptr;
@@ -616,14 +609,14 @@ Status Manager::reload_configuration() {
         ConfigLoad load = load_config(options_.config_location);
         Status result = Ok{};
         if (!load.ok()) {
-                std::string joined;
+                std::vector<std::string> errors;
                 for (const auto& e : load.errors) {
                         spdlog::error("{}", e.str());
-                        joined += (joined.empty() ? "" : "; ") + e.str();
+                        errors.push_back(e.str());
                 }
                 spdlog::error(
                         "Reload refused: the configuration has errors; keeping the running one");
-                result = Error{joined};
+                result = Error{join(errors)};
         } else if (load.config == config_) {
                 spdlog::info("Reload: configuration unchanged");
         } else {

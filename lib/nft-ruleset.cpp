@@ -246,10 +246,11 @@ std::string read_comment(const nftnl_rule* r) {
         return comment;
 }
 
-std::string join(const std::vector<std::string>& parts) {
+// "[ meta load iifname => reg 1 ][ cmp eq ... ]", as libnftnl prints rules.
+std::string bracketed(const std::vector<std::string>& expressions) {
         std::string out;
-        for (const auto& p : parts)
-                out += "[ " + p + " ]";
+        for (const auto& e : expressions)
+                out += "[ " + e + " ]";
         return out;
 }
 
@@ -432,8 +433,8 @@ std::vector<std::string> compare_ruleset(const RulesetPlan& plan, const KernelRu
                         if (expected != present[i]->expressions)
                                 diffs.push_back(where + " rule " + std::to_string(i + 1) + " (" +
                                                 describe(*wanted[i]) + ") differs: expected " +
-                                                join(expected) + ", found " +
-                                                join(present[i]->expressions));
+                                                bracketed(expected) + ", found " +
+                                                bracketed(present[i]->expressions));
                 }
         }
         for (const auto& c : kernel.chains) {

@@ -7,10 +7,10 @@ namespace natd {
 namespace {
 
 std::string names_of(const std::vector<const Link*>& links) {
-        std::string out;
+        std::vector<std::string> names;
         for (const auto* l : links)
-                out += (out.empty() ? "" : ", ") + l->name;
-        return out;
+                names.push_back(l->name);
+        return join(names, ", ");
 }
 
 // Resolves one selector; on failure appends the reason and returns nullptr.
@@ -33,10 +33,7 @@ const Link* resolve_role(const char* role, const Selector& selector, const std::
 }  // namespace
 
 std::string Waiting::str() const {
-        std::string out;
-        for (const auto& r : reasons)
-                out += (out.empty() ? "" : "; ") + r;
-        return out;
+        return join(reasons);
 }
 
 PlanOutcome make_plan(const Config& config, const std::vector<Link>& links) {

@@ -3,8 +3,10 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
+#include <vector>
 
 namespace natd {
 
@@ -33,5 +35,22 @@ private:
 // For operations that return nothing on success.
 struct Ok {};
 using Status = Result<Ok>;
+
+inline std::string join(const std::vector<std::string>& parts, std::string_view separator = "; ") {
+        std::string out;
+        for (const auto& p : parts) {
+                if (!out.empty())
+                        out += separator;
+                out += p;
+        }
+        return out;
+}
+
+// Ok when nothing failed, else every failure in one message.
+inline Status status_of(const std::vector<std::string>& errors) {
+        if (errors.empty())
+                return Ok{};
+        return Error{join(errors)};
+}
 
 }  // namespace natd

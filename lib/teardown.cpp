@@ -43,12 +43,7 @@ Status teardown(KernelCommitter& committer, const std::filesystem::path& root, s
                 sd_bus_message_unref(reply);
                 sd_bus_error_free(&error);
         }
-        if (errors.empty())
-                return Ok{};
-        std::string message;
-        for (const auto& e : errors)
-                message += (message.empty() ? "" : "; ") + e;
-        return Error{message};
+        return status_of(errors);
 }
 
 int run_teardown(const std::filesystem::path& root) {
