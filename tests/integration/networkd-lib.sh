@@ -367,15 +367,16 @@ monitor_stop() {
 
 # natd_wait_settled SINCE_MS WHAT: after a disturbance at SINCE_MS (realtime
 # ms) that takes natd out of Ready (networkd 252 removes the private ENI's
-# address and routes when it reconfigures the link), wait until natd sends
-# READY=1 again (notify-wait.py's drainer logs natd's notifications to
-# $T/notify.log). If natd never left Ready, accept that after
-# SETTLE_TIMEOUT seconds, provided its last status is Ready.
+# address and routes when it reconfigures the link), wait until natd reports
+# STATUS=Ready again (READY=1 is sent once, at start-up; notify-wait.py's
+# drainer logs natd's notifications to $T/notify.log). If natd never left
+# Ready, accept that after SETTLE_TIMEOUT seconds, provided its last status
+# is Ready.
 SETTLE_TIMEOUT=${SETTLE_TIMEOUT:-10}
 natd_wait_settled() {
     local since=$1 what=$2 last
     if wait_until "$SETTLE_TIMEOUT" ready_since "$since"; then
-        info "natd sent READY=1 again $((WAIT_OUT - since)) ms after $what"
+        info "natd reported Ready again $((WAIT_OUT - since)) ms after $what"
         # shellcheck disable=SC2034 # for the caller
         SETTLED_MS=$WAIT_OUT
         return 0
@@ -387,11 +388,12 @@ natd_wait_settled() {
     now_ms SETTLED_MS
 }
 
-# ready_since MS: natd sent READY=1 at or after MS (prints when).
+# ready_since MS: natd's latest status, reported at or after MS, is Ready
+# (prints when).
 ready_since() {
     natd_alive || { echo "natd exited"; return 2; }
-    awk -v since="$1" '$2 == "READY=1" && $1 >= since { t = $1 } END { if (t) print t; else exit 1 }' \
-        "$T/notify.log"
+    awk -v since="$1" '$1 >= since && $2 ~ /^STATUS=/ { t = ($2 ~ /^STATUS=Ready/) ? $1 : 0 }
+        END { if (t) print t; else exit 1 }' "$T/notify.log"
 }
 
 # routes_as PROTO [DEV]: each return route (10.0.2.0/24, 10.0.3.0/24) is in

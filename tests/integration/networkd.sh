@@ -75,7 +75,7 @@ wait_routes_as static "after networkctl reconfigure $PRIV_DEV"
 monitor_stop "$T/reconfigure-events.log"
 pass "after networkctl reconfigure $PRIV_DEV the routes are networkd's again: $ROUTES_SEEN"
 natd_alive || fail "natd exited after networkctl reconfigure $PRIV_DEV"
-timing "networkctl reconfigure $PRIV_DEV -> natd READY=1 again" $((SETTLED_MS - t0))
+timing "networkctl reconfigure $PRIV_DEV -> natd Ready again" $((SETTLED_MS - t0))
 info "route and address events during the reconfiguration:"
 sed 's/^/    /' "$T/reconfigure-events.log"
 gap=$(route_gap_ms "$T/reconfigure-events.log")
