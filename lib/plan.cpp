@@ -8,6 +8,7 @@ namespace {
 
 std::string names_of(const std::vector<const Link*>& links) {
         std::vector<std::string> names;
+        names.reserve(links.size());
         for (const auto* l : links)
                 names.push_back(l->name);
         return join(names, ", ");
