@@ -55,14 +55,7 @@ drift_on_exit() {
 # an empty networkd state directory (no networkd) and a private system bus.
 drift_vpc() {
     vpc_create card
-    write_config etc/natd/natd.conf <<EOF
-# natd integration test ($TEST_NAME)
-[Interfaces]
-WaitTimeoutSec=60s
-
-[Routes]
-Subnets=$SUBNETS
-EOF
+    write_test_config
     boot_prepare
     dbus_start
 }

@@ -571,3 +571,46 @@ natd_on_bus_api() {
     busctl --timeout=2 call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus \
         GetNameOwner s io.natd1
 }
+
+# --- shared scenario steps ---------------------------------------------------
+
+# write_test_config: the natd.conf of the networkd-era tests: every VPC
+# subnet, and a bounded wait so a broken natd fails the test, not its timeout.
+write_test_config() {
+    write_config etc/natd/natd.conf <<EOF2
+# natd integration test ($TEST_NAME)
+[Interfaces]
+WaitTimeoutSec=60s
+
+[Routes]
+Subnets=$SUBNETS
+EOF2
+}
+
+# boot_with_networkd LABEL: one boot of the NAT instance with networkd
+# managing both ENIs from 70-<if>.network files: bus, networkd, natd started
+# before the private ENI, the ENI attached (networkd addresses it) and named;
+# returns once natd is READY with networkd's routes (one Reload asked).
+boot_with_networkd() {
+    local label=$1 out
+    boot_prepare
+    boot_release_links "$PUB_DEV"
+    write_network_file "$PUB_DEV" "Name=$PUB_DEV" "Address=$PUB_IP/24" "Gateway=$INET_IP"
+    write_network_file "$PRIV_DEV" "Name=$PRIV_DEV" "Address=$PRIV_IP/24"
+    dbus_start
+    networkd_start
+    natd_start
+    natd_settle "the private ENI"
+    eni_plug noaddr  # networkd gives the ENI its address from 70-<if>.network
+    eni_name card
+    natd_wait_ready
+    ((READY_MS >= ENI_ALTNAME_MS)) ||
+        fail "$label: natd sent READY=1 $((ENI_ALTNAME_MS - READY_MS)) ms before the private ENI had its altname"
+    timing "$label: altname added -> READY=1 (networkd installed the routes)" $((READY_MS - ENI_ALTNAME_MS))
+    # One Reload for the new drop-in, nothing else; READY=1 means the
+    # routes are networkd's: they must be there at once.
+    check_networkd_calls "$T/natd.log" "$label" 1
+    out=$(routes_as static) ||
+        fail "$label: READY=1, but the return routes are not systemd-networkd's (proto static): $out"
+    pass "$label: at READY=1 the return routes are networkd's: $out"
+}

@@ -13,38 +13,10 @@ source "$(dirname "$0")/networkd-lib.sh"
 
 nd_init integration.networkd "$@"
 vpc_create card
-write_config etc/natd/natd.conf <<EOF
-# natd integration test ($TEST_NAME)
-[Interfaces]
-WaitTimeoutSec=60s
+write_test_config
 
-[Routes]
-Subnets=$SUBNETS
-EOF
-
-boot_prepare
-boot_release_links "$PUB_DEV"
-write_network_file "$PUB_DEV" "Name=$PUB_DEV" "Address=$PUB_IP/24" "Gateway=$INET_IP"
-write_network_file "$PRIV_DEV" "Name=$PRIV_DEV" "Address=$PRIV_IP/24"
-dbus_start
-networkd_start
-
-natd_start
-natd_settle "the private ENI"
-eni_plug noaddr  # networkd gives ens6 its address from 70-ens6.network
-eni_name card
-natd_wait_ready
-((READY_MS >= ENI_ALTNAME_MS)) ||
-    fail "natd sent READY=1 $((ENI_ALTNAME_MS - READY_MS)) ms before the private ENI had its altname"
-timing "altname added -> READY=1 (networkd installed the routes)" $((READY_MS - ENI_ALTNAME_MS))
+boot_with_networkd "first start"
 timing "natd started -> READY=1 (includes the simulated ENI attach)" $((READY_MS - NATD_START_MS))
-
-# One Reload for the new drop-in, nothing else; READY=1 means the routes
-# are networkd's: they must be there at once.
-check_networkd_calls "$T/natd.log" "first start" 1
-out=$(routes_as static) ||
-    fail "READY=1, but the return routes are not systemd-networkd's (proto static): $out"
-pass "at READY=1 the return routes are networkd's: $out"
 dropin=etc/systemd/network/70-$PRIV_DEV.network.d/natd.conf
 check_dropin "$dropin"
 check_sysctl_file

@@ -12,14 +12,7 @@ source "$(dirname "$0")/networkd-lib.sh"
 nd_init integration.no-networkd "$@"
 # (nd_init pointed DBUS_SYSTEM_BUS_ADDRESS at a socket that does not exist.)
 vpc_create card
-write_config etc/natd/natd.conf <<EOF
-# natd integration test ($TEST_NAME)
-[Interfaces]
-WaitTimeoutSec=60s
-
-[Routes]
-Subnets=$SUBNETS
-EOF
+write_test_config
 
 natd_start
 natd_settle "the private ENI"

@@ -15,31 +15,10 @@ source "$(dirname "$0")/networkd-lib.sh"
 
 nd_init integration.reboot "$@"
 vpc_create card
-write_config etc/natd/natd.conf <<EOF
-# natd integration test ($TEST_NAME)
-[Interfaces]
-WaitTimeoutSec=60s
-
-[Routes]
-Subnets=$SUBNETS
-EOF
+write_test_config
 
 # --- boot 1: as in networkd.sh ----------------------------------------------
-boot_prepare
-boot_release_links "$PUB_DEV"
-write_network_file "$PUB_DEV" "Name=$PUB_DEV" "Address=$PUB_IP/24" "Gateway=$INET_IP"
-write_network_file "$PRIV_DEV" "Name=$PRIV_DEV" "Address=$PRIV_IP/24"
-dbus_start
-networkd_start
-natd_start
-natd_settle "the private ENI"
-eni_plug noaddr
-eni_name card
-natd_wait_ready
-timing "boot 1: altname added -> READY=1" $((READY_MS - ENI_ALTNAME_MS))
-check_networkd_calls "$T/natd.log" "boot 1" 1
-out=$(routes_as static) || fail "boot 1: READY=1, but the return routes are not networkd's: $out"
-pass "boot 1: $out"
+boot_with_networkd "boot 1"
 old_dropin=etc/systemd/network/70-$PRIV_DEV.network.d/natd.conf
 check_dropin "$old_dropin"
 check_egress " (boot 1)"

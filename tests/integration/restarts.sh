@@ -14,30 +14,9 @@ RESTARTS=${RESTARTS:-10}
 
 nd_init integration.restarts "$@"
 vpc_create card
-write_config etc/natd/natd.conf <<EOF
-# natd integration test ($TEST_NAME)
-[Interfaces]
-WaitTimeoutSec=60s
+write_test_config
 
-[Routes]
-Subnets=$SUBNETS
-EOF
-
-boot_prepare
-boot_release_links "$PUB_DEV"
-write_network_file "$PUB_DEV" "Name=$PUB_DEV" "Address=$PUB_IP/24" "Gateway=$INET_IP"
-write_network_file "$PRIV_DEV" "Name=$PRIV_DEV" "Address=$PRIV_IP/24"
-dbus_start
-networkd_start
-natd_start
-natd_settle "the private ENI"
-eni_plug noaddr
-eni_name card
-natd_wait_ready
-timing "first start: altname added -> READY=1" $((READY_MS - ENI_ALTNAME_MS))
-check_networkd_calls "$T/natd.log" "first start" 1
-out=$(routes_as static) || fail "first start: READY=1, but the return routes are not networkd's: $out"
-pass "first start: $out"
+boot_with_networkd "first start"
 
 dropin=etc/systemd/network/70-$PRIV_DEV.network.d/natd.conf
 sysctl_file=etc/sysctl.d/90-natd.conf
