@@ -99,19 +99,12 @@ int main(int argc, char** argv) {
                 {"version", no_argument, nullptr, kVersion},
                 {nullptr, 0, nullptr, 0},
         };
-        std::filesystem::path root = "/";
-        std::filesystem::path config_file = "/etc/natd/natd.conf";
-        bool config_given = false;
+        natd::ConfigPaths paths;
         bool json = false;
         for (int c; (c = getopt_long(argc, argv, "c:r:h", options, nullptr)) != -1;) {
+                if (paths.take_option(c, optarg))
+                        continue;
                 switch (c) {
-                case 'c':
-                        config_file = optarg;
-                        config_given = true;
-                        break;
-                case 'r':
-                        root = optarg;
-                        break;
                 case kJson:
                         json = true;
                         break;
@@ -131,7 +124,7 @@ int main(int argc, char** argv) {
         }
         const std::string command = argv[optind];
         if (command == "status")
-                return status(root, json);
+                return status(paths.root, json);
         if (command == "reload")
                 return call(natd::call_reload, "configuration reloaded");
         if (command == "reapply")
@@ -143,10 +136,10 @@ int main(int argc, char** argv) {
                 if (r != natd::kStatusUnreachable)
                         return r;
                 natd::setup_logging(false);
-                return natd::run_teardown(root);
+                return natd::run_teardown(paths.root);
         }
         if (command == "check-config") {
-                const natd::ConfigLocation where{root / config_file.relative_path(), config_given};
+                const natd::ConfigLocation where = paths.location();
                 const natd::ConfigLoad load = natd::load_config(where);
                 for (const auto& e : load.errors)
                         std::fprintf(stderr, "%s\n", e.str().c_str());

@@ -49,22 +49,15 @@ int main(int argc, char** argv) {
                 {"version", no_argument, nullptr, kVersion},
                 {nullptr, 0, nullptr, 0},
         };
-        std::filesystem::path root = "/";
-        std::filesystem::path config_file = "/etc/natd/natd.conf";
-        bool config_given = false;
+        natd::ConfigPaths paths;
         bool check_only = false;
         bool once = false;
         bool teardown = false;
         bool debug = false;
         for (int c; (c = getopt_long(argc, argv, "c:r:dh", options, nullptr)) != -1;) {
+                if (paths.take_option(c, optarg))
+                        continue;
                 switch (c) {
-                case 'c':
-                        config_file = optarg;
-                        config_given = true;
-                        break;
-                case 'r':
-                        root = optarg;
-                        break;
                 case kCheckConfig:
                         check_only = true;
                         break;
@@ -94,10 +87,8 @@ int main(int argc, char** argv) {
 
         natd::setup_logging(debug);
         if (teardown)
-                return natd::run_teardown(root);
-        // --root applies to --config too: tests and image builds point both
-        // at a scratch tree.
-        const natd::ConfigLocation where{root / config_file.relative_path(), config_given};
+                return natd::run_teardown(paths.root);
+        const natd::ConfigLocation where = paths.location();
         natd::ConfigLoad load = natd::load_config(where);
         for (const auto& e : load.errors)
                 std::fprintf(stderr, "%s\n", e.str().c_str());
@@ -110,7 +101,7 @@ int main(int argc, char** argv) {
                 return natd::kExitSuccess;
         }
 
-        auto manager = natd::Manager::create(std::move(load.config), {root, where, once});
+        auto manager = natd::Manager::create(std::move(load.config), {paths.root, where, once});
         if (!manager.ok()) {
                 spdlog::critical("{}", manager.error());
                 return natd::kExitFailure;

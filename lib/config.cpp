@@ -412,4 +412,18 @@ ConfigLoad load_config(const ConfigLocation& where) {
         return load;
 }
 
+bool ConfigPaths::take_option(int option, const char* argument) {
+        switch (option) {
+        case 'c':
+                config_file = argument;
+                config_given = true;
+                return true;
+        case 'r':
+                root = argument;
+                return true;
+        default:
+                return false;
+        }
+}
+
 }  // namespace natd

@@ -62,6 +62,21 @@ struct ConfigLocation {
         [[nodiscard]] std::filesystem::path dropin_dir() const;
 };
 
+// --config FILE and --root DIR, as natd and natd-ctl both take them.
+struct ConfigPaths {
+        std::filesystem::path root = "/";
+        std::filesystem::path config_file = "/etc/natd/natd.conf";
+        bool config_given = false;
+
+        // Takes getopt's 'c' (--config) or 'r' (--root); false for any other.
+        bool take_option(int option, const char* argument);
+        // --root applies to --config too: tests and image builds point both
+        // at a scratch tree.
+        [[nodiscard]] ConfigLocation location() const {
+                return {root / config_file.relative_path(), config_given};
+        }
+};
+
 // Reads main_file (missing is fine unless required) and every *.conf in
 // dropin_dir() in lexical order, then parse_config(). I/O errors are
 // reported as ConfigErrors with line 0.

@@ -614,3 +614,16 @@ boot_with_networkd() {
         fail "$label: READY=1, but the return routes are not systemd-networkd's (proto static): $out"
     pass "$label: at READY=1 the return routes are networkd's: $out"
 }
+
+# check_natd_files DROPIN: under --root natd wrote exactly DROPIN (with the
+# expected routes) and its sysctl file, and recorded both.
+check_natd_files() {
+    local dropin=$1 files
+    check_dropin "$dropin"
+    check_sysctl_file
+    check_registry /etc/sysctl.d/90-natd.conf "/$dropin"
+    files=$(natd_files_under_root)
+    [[ $files == "$(printf '%s\n' "$dropin" etc/sysctl.d/90-natd.conf | sort)" ]] ||
+        fail "natd's files under --root are:"$'\n'"$files"$'\n'"expected only $dropin and etc/sysctl.d/90-natd.conf"
+    pass "under --root natd wrote exactly $dropin and etc/sysctl.d/90-natd.conf"
+}

@@ -18,13 +18,7 @@ write_test_config
 boot_with_networkd "first start"
 timing "natd started -> READY=1 (includes the simulated ENI attach)" $((READY_MS - NATD_START_MS))
 dropin=etc/systemd/network/70-$PRIV_DEV.network.d/natd.conf
-check_dropin "$dropin"
-check_sysctl_file
-check_registry /etc/sysctl.d/90-natd.conf "/$dropin"
-files=$(natd_files_under_root)
-[[ $files == "$(printf '%s\n' "$dropin" etc/sysctl.d/90-natd.conf | sort)" ]] ||
-    fail "natd's files under --root are:"$'\n'"$files"$'\n'"expected only $dropin and etc/sysctl.d/90-natd.conf"
-pass "under --root natd wrote exactly $dropin and etc/sysctl.d/90-natd.conf"
+check_natd_files "$dropin"
 nf=$(grep '^NETWORK_FILE=' "$ROOT/run/systemd/netif/links/$(ip -n "$NS_NAT" -j link show "$PRIV_DEV" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)[0]["ifindex"])')")
 [[ $nf == NETWORK_FILE=/run/systemd/network/70-$PRIV_DEV.network ]] ||
     fail "networkd says it configures $PRIV_DEV with '$nf', expected /run/systemd/network/70-$PRIV_DEV.network"

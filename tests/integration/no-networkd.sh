@@ -34,13 +34,7 @@ fi
 pass "natd installed the routes over netlink and did not call systemd-networkd: $(grep -m1 'Installing the return routes' "$T/natd.log" | sed 's/.*info: //')"
 
 dropin=etc/systemd/network/70-$PRIV_DEV.network.d/natd.conf
-check_dropin "$dropin"
-check_sysctl_file
-check_registry /etc/sysctl.d/90-natd.conf "/$dropin"
-files=$(natd_files_under_root)
-[[ $files == "$(printf '%s\n' "$dropin" etc/sysctl.d/90-natd.conf | sort)" ]] ||
-    fail "natd's files under --root are:"$'\n'"$files"$'\n'"expected only $dropin and etc/sysctl.d/90-natd.conf"
-pass "under --root natd wrote exactly $dropin and etc/sysctl.d/90-natd.conf"
+check_natd_files "$dropin"
 
 check_egress
 check_inbound_blocked

@@ -6,25 +6,13 @@
 #include <catch2/catch.hpp>
 
 #include "atomic-file.hpp"
+#include "scratch-dir.hpp"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-struct ScratchDir {
-        fs::path path;
-        ScratchDir() {
-                char tmpl[] = "/tmp/natd-atomic-XXXXXX";
-                path = mkdtemp(tmpl);
-        }
-        ~ScratchDir() { fs::remove_all(path); }
-        [[nodiscard]] size_t entries(const fs::path& dir) const {
-                size_t n = 0;
-                for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir))
-                        ++n;
-                return n;
-        }
-};
+using natd::test::ScratchDir;
 
 // Which system call of the writer fails, and how.
 enum class Failing { Open, Write, ShortWriteThenEio, Fsync, Close, Rename, DirectoryFsync };

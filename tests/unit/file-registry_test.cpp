@@ -1,26 +1,16 @@
 #include <filesystem>
-#include <unistd.h>
 
 #include <catch2/catch.hpp>
 
 #include "atomic-file.hpp"
 #include "file-registry.hpp"
+#include "scratch-dir.hpp"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-struct ScratchRoot {
-        fs::path path;
-        ScratchRoot() {
-                char tmpl[] = "/tmp/natd-registry-XXXXXX";
-                path = mkdtemp(tmpl);
-        }
-        ~ScratchRoot() { fs::remove_all(path); }
-        [[nodiscard]] fs::path at(const char* p) const {
-                return path / fs::path(p).relative_path();
-        }
-};
+using ScratchRoot = natd::test::ScratchDir;
 
 const natd::PersistedFile kSysctl = natd::sysctl_file();
 
