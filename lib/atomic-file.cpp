@@ -7,7 +7,7 @@
 #include <sstream>
 #include <unistd.h>
 
-#include "netlink-socket.hpp"
+#include "error.hpp"
 
 namespace natd {
 
@@ -81,8 +81,7 @@ Result<WriteOutcome> write_file_atomically(const std::filesystem::path& path,
         std::error_code ec;
         std::filesystem::create_directories(path.parent_path(), ec);
         if (ec)
-                return Error{"Could not create directory " + path.parent_path().string() + ": " +
-                             ec.message()};
+                return errno_error("create directory", path.parent_path().string(), ec.value());
 
         const std::string tmp = temporary_name(path);
         const int fd = ops.open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
@@ -125,7 +124,7 @@ Result<WriteOutcome> write_file_atomically(const std::filesystem::path& path,
                 return errno_error("rename " + tmp + " to " + path.string(), saved);
         }
         if (auto s = fsync_directory(path.parent_path(), ops); !s.ok())
-                return Error{s.error()};
+                return s.failure();
         return WriteOutcome::Written;
 }
 
@@ -133,7 +132,7 @@ Status remove_file(const std::filesystem::path& path) {
         std::error_code ec;
         std::filesystem::remove(path, ec);
         if (ec)
-                return Error{"Could not remove " + path.string() + ": " + ec.message()};
+                return errno_error("remove", path.string(), ec.value());
         return Ok{};
 }
 

@@ -24,7 +24,7 @@ Status FileRegistry::record(const std::set<std::filesystem::path>& paths) {
                 text += p.string() + "\n";
         auto r = write_file_atomically(under_root(kRegistryFile), text);
         if (!r.ok())
-                return Error{r.error()};
+                return r.failure();
         return Ok{};
 }
 
@@ -44,12 +44,12 @@ Result<FileRegistry::SyncResult> FileRegistry::sync(const std::vector<PersistedF
                 remove_stale_temporaries(under_root(p));
         if (all != old)
                 if (auto s = record(all); !s.ok())
-                        return Error{s.error()};
+                        return s.failure();
 
         for (const auto& f : files) {
                 auto w = write_file_atomically(under_root(f.path), f.content);
                 if (!w.ok())
-                        return Error{w.error()};
+                        return w.failure();
                 if (w.value() == WriteOutcome::Written)
                         result.written.push_back(f.path);
         }
@@ -62,15 +62,15 @@ Result<FileRegistry::SyncResult> FileRegistry::sync(const std::vector<PersistedF
                 const auto path = under_root(p);
                 if (auto s = dropin ? remove_file_and_empty_parent(path) : remove_file(path);
                     !s.ok())
-                        return Error{s.error()};
+                        return s.failure();
                 result.removed.push_back(p);
         }
         if (planned != all) {
                 if (planned.empty()) {
                         if (auto s = remove_file(under_root(kRegistryFile)); !s.ok())
-                                return Error{s.error()};
+                                return s.failure();
                 } else if (auto s = record(planned); !s.ok()) {
-                        return Error{s.error()};
+                        return s.failure();
                 }
         }
         return result;

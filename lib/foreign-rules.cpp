@@ -94,7 +94,7 @@ Result<std::vector<std::string>> find_forward_blockers(NetlinkSocket& nfnl) {
                 return MNL_CB_OK;
         });
         if (!s.ok())
-                return Error{"Could not list nftables chains: " + s.error()};
+                return s.failure().wrapped("Could not list nftables chains");
 
         std::vector<std::string> blockers;
         for (const auto& chain : chains) {
@@ -129,7 +129,7 @@ Result<std::vector<std::string>> find_forward_blockers(NetlinkSocket& nfnl) {
                         return MNL_CB_OK;
                 });
                 if (!s.ok())
-                        return Error{"Could not list the rules of " + where + ": " + s.error()};
+                        return s.failure().wrapped("Could not list the rules of " + where);
         }
         return blockers;
 }

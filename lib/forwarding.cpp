@@ -4,7 +4,7 @@
 #include <fstream>
 #include <string>
 
-#include "netlink-socket.hpp"
+#include "error.hpp"
 
 namespace natd {
 

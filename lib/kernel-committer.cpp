@@ -19,10 +19,10 @@ std::vector<std::string> Verification::all() const {
 Result<KernelCommitter> KernelCommitter::open() {
         auto rtnl = NetlinkSocket::open(NETLINK_ROUTE, false);
         if (!rtnl.ok())
-                return Error{rtnl.error()};
+                return rtnl.failure();
         auto nfnl = NetlinkSocket::open(NETLINK_NETFILTER, false);
         if (!nfnl.ok())
-                return Error{nfnl.error()};
+                return nfnl.failure();
         return KernelCommitter(std::move(rtnl).value(), std::move(nfnl).value());
 }
 
@@ -37,7 +37,7 @@ Status KernelCommitter::apply_ruleset(const NatPlan& plan) {
 Status KernelCommitter::sync_own_routes(const std::vector<RoutePlan>& wanted) {
         auto routes = read_routes(rtnl_);
         if (!routes.ok())
-                return Error{routes.error()};
+                return routes.failure();
         std::vector<std::string> errors;
         for (const auto& k : routes.value()) {
                 if (k.protocol != kRouteProtocol)

@@ -23,7 +23,7 @@ Result<uint64_t> read_number(const char* path) {
 Result<RulesetCounters> read_rule_counters(NetlinkSocket& nfnl) {
         auto kernel = read_ruleset(nfnl, kTableName);
         if (!kernel.ok())
-                return Error{kernel.error()};
+                return kernel.failure();
         RulesetCounters out;
         out.present = kernel.value().present;
         constexpr std::string_view prefix = "natd: ";
@@ -38,10 +38,10 @@ Result<RulesetCounters> read_rule_counters(NetlinkSocket& nfnl) {
 Result<ConntrackUsage> read_conntrack_usage() {
         auto count = read_number("/proc/sys/net/netfilter/nf_conntrack_count");
         if (!count.ok())
-                return Error{count.error()};
+                return count.failure();
         auto max = read_number("/proc/sys/net/netfilter/nf_conntrack_max");
         if (!max.ok())
-                return Error{max.error()};
+                return max.failure();
         return ConntrackUsage{count.value(), max.value()};
 }
 

@@ -33,7 +33,7 @@ nlmsghdr* dump_request(char* buf, uint16_t type, uint32_t seq) {
 Result<std::unique_ptr<LinkWatcher>> LinkWatcher::start(sd_event* loop, ChangeHandler on_change) {
         auto requests = NetlinkSocket::open(NETLINK_ROUTE, false);
         if (!requests.ok())
-                return Error{requests.error()};
+                return requests.failure();
         std::unique_ptr<LinkWatcher> w(
                 new LinkWatcher(std::move(requests).value(), std::move(on_change)));
         auto* self = w.get();
@@ -45,10 +45,10 @@ Result<std::unique_ptr<LinkWatcher>> LinkWatcher::start(sd_event* loop, ChangeHa
                 },
                 [self](bool overrun) { self->on_batch(overrun); });
         if (!monitor.ok())
-                return Error{monitor.error()};
+                return monitor.failure();
         w->monitor_ = std::move(monitor).value();
         if (auto s = w->resync(); !s.ok())
-                return Error{s.error()};
+                return s.failure();
         return w;
 }
 

@@ -7,8 +7,8 @@
 
 #include <linux/capability.h>
 
+#include "error.hpp"
 #include "kernel-status.hpp"
-#include "netlink-socket.hpp"
 
 namespace natd {
 

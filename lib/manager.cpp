@@ -61,11 +61,11 @@ const char* manager_state_name(ManagerState state) {
 Result<std::unique_ptr<Manager>> Manager::create(Config config, ManagerOptions options) {
         auto committer = KernelCommitter::open();
         if (!committer.ok())
-                return Error{committer.error()};
+                return committer.failure();
         std::unique_ptr<Manager> m(
                 new Manager(std::move(config), std::move(options), std::move(committer).value()));
         if (auto s = m->setup(); !s.ok())
-                return Error{s.error()};
+                return s.failure();
         return m;
 }
 
@@ -152,7 +152,7 @@ Status Manager::setup() {
 
         auto watcher = LinkWatcher::start(loop, [this] { schedule_reconcile(); });
         if (!watcher.ok())
-                return Error{watcher.error()};
+                return watcher.failure();
         watcher_ = std::move(watcher).value();
 
         // Routes come and go (networkd installing natd's drop-in, someone
@@ -164,7 +164,7 @@ Status Manager::setup() {
                 loop, NETLINK_ROUTE, {RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV4_NETCONF},
                 [](const nlmsghdr*) {}, [this](bool) { schedule_reconcile(); });
         if (!routes.ok())
-                return Error{routes.error()};
+                return routes.failure();
         route_monitor_ = std::move(routes).value();
 
         // So do nftables transactions; each names the process behind it.
@@ -182,7 +182,7 @@ Status Manager::setup() {
                         schedule_reconcile();
                 });
         if (!nft.ok())
-                return Error{nft.error()};
+                return nft.failure();
         nft_monitor_ = std::move(nft).value();
 
         schedule_reconcile();
@@ -657,7 +657,7 @@ Status Manager::teardown() {
 Result<std::vector<RuleCounter>> Manager::rule_counters() {
         auto read = committer_.read_counters();
         if (!read.ok())
-                return Error{read.error()};
+                return read.failure();
         if (!read.value().present)
                 return Error{"table ip natd is not in the kernel"};
         auto counters = read.value().counters;

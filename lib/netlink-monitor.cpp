@@ -11,10 +11,10 @@ NetlinkMonitor::start(sd_event* loop, int bus, std::initializer_list<unsigned> g
                       MessageHandler on_message, BatchHandler on_batch) {
         auto socket = NetlinkSocket::open(bus, true);
         if (!socket.ok())
-                return Error{socket.error()};
+                return socket.failure();
         for (unsigned group : groups)
                 if (auto s = socket.value().join_group(group); !s.ok())
-                        return Error{s.error()};
+                        return s.failure();
         std::unique_ptr<NetlinkMonitor> m(new NetlinkMonitor(
                 std::move(socket).value(), std::move(on_message), std::move(on_batch)));
         sd_event_source* source = nullptr;

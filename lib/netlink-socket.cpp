@@ -23,10 +23,6 @@ int dispatch(const nlmsghdr* nlh, void* data) {
 
 }  // namespace
 
-Error errno_error(const std::string& what, int errno_value) {
-        return Error{"Could not " + what + ": " + std::strerror(errno_value)};
-}
-
 Result<NetlinkSocket> NetlinkSocket::open(int bus, bool nonblocking) {
         MnlSocketPtr s(mnl_socket_open2(bus, SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0)));
         if (!s)
@@ -64,7 +60,7 @@ Status NetlinkSocket::receive_until_done(uint32_t seq, const MessageHandler& on_
                 const int r = mnl_cb_run(buf.data(), static_cast<size_t>(n), seq, port_id_,
                                          dispatch, const_cast<MessageHandler*>(&on_reply));
                 if (r < 0)
-                        return Error{std::strerror(errno)};
+                        return Error{std::strerror(errno), errno};
                 if (r == MNL_CB_STOP)
                         return Ok{};
         }
@@ -77,7 +73,7 @@ Status NetlinkSocket::request(const nlmsghdr* message, const MessageHandler& on_
                         return errno_error("send netlink request", errno);
                 Status s = receive_until_done(message->nlmsg_seq, on_reply);
                 // EINTR here is NLM_F_DUMP_INTR: the dump raced a change.
-                if (!s.ok() && dump && attempt < kDumpAttempts && s.error() == std::strerror(EINTR))
+                if (!s.ok() && dump && attempt < kDumpAttempts && s.failure().is(EINTR))
                         continue;
                 return s;
         }
@@ -91,6 +87,7 @@ Status NetlinkSocket::transact(const void* buffer, size_t length,
 
         std::set<uint32_t> pending(acked.begin(), acked.end());
         std::string first_error;
+        int first_errno = 0;
         std::vector<char> buf(kReceiveBufferSize);
         // The kernel processes the whole batch inside sendmsg(), so every
         // acknowledgement is queued by now: this loop never waits on it.
@@ -105,9 +102,10 @@ Status NetlinkSocket::transact(const void* buffer, size_t length,
                                 continue;
                         const auto* err = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
                         pending.erase(nlh->nlmsg_seq);
-                        if (err->error != 0 && first_error.empty())
-                                first_error = describe(nlh->nlmsg_seq) + ": " +
-                                              std::strerror(-err->error);
+                        if (err->error != 0 && first_error.empty()) {
+                                first_error = describe(nlh->nlmsg_seq);
+                                first_errno = -err->error;
+                        }
                 }
         }
         // After an error the transaction is aborted; drop what else the
@@ -115,7 +113,7 @@ Status NetlinkSocket::transact(const void* buffer, size_t length,
         while (recv(fd(), buf.data(), buf.size(), MSG_DONTWAIT) > 0) {
         }
         if (!first_error.empty())
-                return Error{"Could not " + first_error};
+                return errno_error(first_error, first_errno);
         return Ok{};
 }
 

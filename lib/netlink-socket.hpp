@@ -69,7 +69,4 @@ private:
         uint32_t seq_ = 0;
 };
 
-// "Could not <what>: <strerror(errno)>"
-Error errno_error(const std::string& what, int errno_value);
-
 }  // namespace natd

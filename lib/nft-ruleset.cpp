@@ -254,6 +254,21 @@ std::string bracketed(const std::vector<std::string>& expressions) {
         return out;
 }
 
+Status replace_ruleset_unguarded(NetlinkSocket& nfnl, const RulesetPlan& plan);
+Status delete_ruleset_unguarded(NetlinkSocket& nfnl, const std::string& table);
+Result<KernelRuleset> read_ruleset_unguarded(NetlinkSocket& nfnl, const std::string& table);
+
+// The exception boundary of this file: libnftnl allocation failures and an
+// overfull batch throw while objects are built; callers get an Error.
+template <typename F>
+auto without_exceptions(std::string_view what, F&& body) -> decltype(body()) {
+        try {
+                return body();
+        } catch (const std::exception& e) {
+                return Error{"Could not " + std::string(what) + ": " + e.what()};
+        }
+}
+
 }  // namespace
 
 std::string rule_comment(RuleRole role) {
@@ -295,6 +310,23 @@ std::vector<std::string> render_rule(const RulePlan& rule) {
 }
 
 Status replace_ruleset(NetlinkSocket& nfnl, const RulesetPlan& plan) {
+        return without_exceptions("replace table ip " + plan.table,
+                                  [&] { return replace_ruleset_unguarded(nfnl, plan); });
+}
+
+Status delete_ruleset(NetlinkSocket& nfnl, const std::string& table) {
+        return without_exceptions("delete table ip " + table,
+                                  [&] { return delete_ruleset_unguarded(nfnl, table); });
+}
+
+Result<KernelRuleset> read_ruleset(NetlinkSocket& nfnl, const std::string& table) {
+        return without_exceptions("read table ip " + table,
+                                  [&] { return read_ruleset_unguarded(nfnl, table); });
+}
+
+namespace {
+
+Status replace_ruleset_unguarded(NetlinkSocket& nfnl, const RulesetPlan& plan) {
         // begin + 3 table messages + chains + rules + end
         const auto messages = static_cast<uint32_t>(5 + plan.chains.size() + plan.rules.size());
         const NftBatch batch = build_replace_batch(plan, nfnl.next_seq(messages));
@@ -306,7 +338,7 @@ Status replace_ruleset(NetlinkSocket& nfnl, const RulesetPlan& plan) {
                 });
 }
 
-Status delete_ruleset(NetlinkSocket& nfnl, const std::string& table) {
+Status delete_ruleset_unguarded(NetlinkSocket& nfnl, const std::string& table) {
         NftBatch batch;
         {
                 BatchWriter w(batch, nfnl.next_seq(4));
@@ -322,7 +354,7 @@ Status delete_ruleset(NetlinkSocket& nfnl, const std::string& table) {
                              [&](uint32_t seq) { return batch.descriptions[seq]; });
 }
 
-Result<KernelRuleset> read_ruleset(NetlinkSocket& nfnl, const std::string& table) {
+Result<KernelRuleset> read_ruleset_unguarded(NetlinkSocket& nfnl, const std::string& table) {
         KernelRuleset kernel;
         std::array<char, kRequestBufferSize> buf{};
 
@@ -335,9 +367,9 @@ Result<KernelRuleset> read_ruleset(NetlinkSocket& nfnl, const std::string& table
                 return MNL_CB_OK;
         });
         if (!s.ok()) {
-                if (s.error() == std::strerror(ENOENT))
+                if (s.failure().is(ENOENT))
                         return kernel;  // absent: a fact, not a failure
-                return Error{"Could not read table ip " + table + ": " + s.error()};
+                return s.failure().wrapped("Could not read table ip " + table);
         }
 
         auto chain_filter = NftnlChainPtr(nftnl_chain_alloc());
@@ -364,7 +396,7 @@ Result<KernelRuleset> read_ruleset(NetlinkSocket& nfnl, const std::string& table
                 return MNL_CB_OK;
         });
         if (!s.ok())
-                return Error{"Could not list chains of table ip " + table + ": " + s.error()};
+                return s.failure().wrapped("Could not list chains of table ip " + table);
 
         NftnlRulePtr rule_filter(nftnl_rule_alloc());
         nftnl_rule_set_str(rule_filter.get(), NFTNL_RULE_TABLE, table.c_str());
@@ -387,9 +419,11 @@ Result<KernelRuleset> read_ruleset(NetlinkSocket& nfnl, const std::string& table
                 return MNL_CB_OK;
         });
         if (!s.ok())
-                return Error{"Could not list rules of table ip " + table + ": " + s.error()};
+                return s.failure().wrapped("Could not list rules of table ip " + table);
         return kernel;
 }
+
+}  // namespace
 
 std::vector<std::string> compare_ruleset(const RulesetPlan& plan, const KernelRuleset& kernel) {
         std::vector<std::string> diffs;

@@ -8,11 +8,9 @@
 #include <variant>
 #include <vector>
 
-namespace natd {
+#include "error.hpp"
 
-struct Error {
-        std::string message;
-};
+namespace natd {
 
 template <typename T>
 class [[nodiscard]] Result {
@@ -26,7 +24,10 @@ public:
         [[nodiscard]] const T& value() const& { return std::get<T>(v_); }
         [[nodiscard]] T& value() & { return std::get<T>(v_); }
         [[nodiscard]] T&& value() && { return std::get<T>(std::move(v_)); }
-        [[nodiscard]] const std::string& error() const { return std::get<Error>(v_).message; }
+        [[nodiscard]] const std::string& error() const { return failure().message; }
+        [[nodiscard]] const Error& failure() const { return std::get<Error>(v_); }
+        // The errno behind the failure, 0 when there is none.
+        [[nodiscard]] int errno_value() const { return ok() ? 0 : failure().errno_value; }
 
 private:
         std::variant<T, Error> v_;

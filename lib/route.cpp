@@ -47,8 +47,8 @@ Status install_route(NetlinkSocket& rtnl, const RoutePlan& route) {
         mnl_attr_put_u32(nlh, RTA_OIF, static_cast<uint32_t>(route.ifindex));
         Status s = rtnl.request(nlh, [](const nlmsghdr*) { return MNL_CB_OK; });
         if (!s.ok())
-                return Error{"Could not add route " + route.destination.str() + " via " +
-                             route.gateway.str() + " dev " + route.ifname + ": " + s.error()};
+                return s.failure().wrapped("Could not add route " + route.destination.str() +
+                                           " via " + route.gateway.str() + " dev " + route.ifname);
         return Ok{};
 }
 
@@ -65,9 +65,8 @@ Status remove_route(NetlinkSocket& rtnl, const KernelRoute& route) {
         mnl_attr_put_u32(nlh, RTA_PRIORITY, route.priority);
         Status s = rtnl.request(nlh, [](const nlmsghdr*) { return MNL_CB_OK; });
         // Already gone is what we wanted.
-        if (!s.ok() && s.error() != std::strerror(ESRCH))
-                return Error{"Could not remove route " + route.destination.str() + ": " +
-                             s.error()};
+        if (!s.ok() && !s.failure().is(ESRCH))
+                return s.failure().wrapped("Could not remove route " + route.destination.str());
         return Ok{};
 }
 
@@ -114,7 +113,7 @@ Result<std::vector<KernelRoute>> read_routes(NetlinkSocket& rtnl) {
                 return MNL_CB_OK;
         });
         if (!s.ok())
-                return Error{"Could not list routes: " + s.error()};
+                return s.failure().wrapped("Could not list routes");
         return routes;
 }
 

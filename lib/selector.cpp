@@ -35,7 +35,7 @@ Result<Selector> Selector::parse(std::string_view text) {
         if (text.find(':') != std::string_view::npos) {
                 auto mac = MacAddress::parse(text);
                 if (!mac)
-                        return Error{mac.error()};
+                        return mac.failure();
                 return Selector{mac.value()};
         }
         const auto fail = [text](const char* reason) -> Result<Selector> {
