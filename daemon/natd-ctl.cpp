@@ -13,7 +13,7 @@
 #include "daemon-status.hpp"
 #include "logging.hpp"
 #include "manager-client.hpp"
-#include "manager.hpp"
+#include "exit-codes.hpp"
 #include "teardown.hpp"
 
 namespace {

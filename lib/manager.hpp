@@ -11,6 +11,7 @@
 
 #include "config.hpp"
 #include "daemon-status.hpp"
+#include "exit-codes.hpp"
 #include "file-registry.hpp"
 #include "handles.hpp"
 #include "kernel-committer.hpp"
@@ -37,11 +38,6 @@ struct ManagerOptions {
         // Exit 0 once applied and verified; exit 1 on failure or timeout.
         bool once = false;
 };
-
-// Process exit codes, documented in natd(8).
-inline constexpr int kExitSuccess = 0;
-inline constexpr int kExitFailure = 1;  // timeout, apply or verification failure
-inline constexpr int kExitUsage = 2;    // bad arguments or configuration
 
 // What natd last set out to make true: the plan and where its drop-in goes.
 struct Target {
