@@ -11,9 +11,9 @@
 
 #include "config.hpp"
 #include "daemon-status.hpp"
+#include "exit-codes.hpp"
 #include "logging.hpp"
 #include "manager-client.hpp"
-#include "exit-codes.hpp"
 #include "teardown.hpp"
 
 namespace {
