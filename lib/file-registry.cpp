@@ -18,6 +18,21 @@ std::set<std::filesystem::path> FileRegistry::recorded() const {
         return paths;
 }
 
+bool FileRegistry::holds(const PersistedFile& file) const {
+        auto text = read_file(under_root(file.path));
+        return text.ok() && text.value() == file.content;
+}
+
+bool FileRegistry::in_sync(const std::vector<PersistedFile>& files) const {
+        std::set<std::filesystem::path> planned;
+        for (const auto& f : files) {
+                if (!holds(f))
+                        return false;
+                planned.insert(f.path);
+        }
+        return recorded() == planned;
+}
+
 Status FileRegistry::record(const std::set<std::filesystem::path>& paths) {
         std::string text = "# Files natd wrote; natd removes them when it no longer needs them.\n";
         for (const auto& p : paths)

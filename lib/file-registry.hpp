@@ -34,6 +34,11 @@ public:
 
         [[nodiscard]] std::set<std::filesystem::path> recorded() const;
 
+        // Read-only: sync(files) would change nothing.
+        [[nodiscard]] bool in_sync(const std::vector<PersistedFile>& files) const;
+        // The file holds exactly its planned content.
+        [[nodiscard]] bool holds(const PersistedFile& file) const;
+
 private:
         [[nodiscard]] std::filesystem::path under_root(const std::filesystem::path& p) const {
                 return root_ / p.relative_path();

@@ -26,12 +26,8 @@ Result<KernelCommitter> KernelCommitter::open() {
         return KernelCommitter(std::move(rtnl).value(), std::move(nfnl).value());
 }
 
-Status KernelCommitter::apply_forwarding(const NatPlan& plan) {
-        return set_ipv4_forwarding(plan.forwarding);
-}
-
-Status KernelCommitter::apply_ruleset(const NatPlan& plan) {
-        return replace_ruleset(nfnl_, plan.ruleset);
+Status KernelCommitter::apply_ruleset(const RulesetPlan& ruleset) {
+        return replace_ruleset(nfnl_, ruleset);
 }
 
 Status KernelCommitter::sync_own_routes(const std::vector<RoutePlan>& wanted) {
@@ -69,7 +65,7 @@ Result<std::vector<std::string>> KernelCommitter::find_blockers() {
         return find_forward_blockers(nfnl_);
 }
 
-Verification KernelCommitter::verify(const NatPlan& plan, RouteOwner owner) {
+Verification KernelCommitter::verify(const NatPlan& plan) {
         Verification v;
         auto forwarding = read_ipv4_forwarding();
         if (forwarding.ok())
@@ -91,9 +87,11 @@ Verification KernelCommitter::verify(const NatPlan& plan, RouteOwner owner) {
         auto routes = read_routes(rtnl_);
         if (!routes.ok()) {
                 v.routes.push_back(routes.error());
+                v.routes_networkd.push_back(routes.error());
         } else {
-                v.routes = compare_routes(plan.routes, routes.value(), owner);
-                v.routes_absent = compare_routes(plan.routes, routes.value(), RouteOwner::Natd);
+                v.routes = compare_routes(plan.routes, routes.value(), RouteOwner::Natd);
+                v.routes_networkd =
+                        compare_routes(plan.routes, routes.value(), RouteOwner::Networkd);
                 for (const auto& r : routes.value())
                         v.own_routes += r.protocol == kRouteProtocol ? 1 : 0;
                 for (const auto& r : plan.routes)

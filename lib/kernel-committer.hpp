@@ -18,9 +18,9 @@ namespace natd {
 struct Verification {
         std::vector<std::string> forwarding;
         std::vector<std::string> ruleset;
-        std::vector<std::string> routes;         // missing for the owner verify() was asked about
-        std::vector<std::string> routes_absent;  // missing whoever installs them
-        size_t own_routes = 0;                   // routes with natd's protocol in the kernel
+        std::vector<std::string> routes;           // missing, whoever installs them
+        std::vector<std::string> routes_networkd;  // missing among routes networkd installed
+        size_t own_routes = 0;                     // routes with natd's protocol in the kernel
 
         // What was read, for status.
         std::optional<bool> forwarding_enabled;
@@ -37,16 +37,15 @@ class KernelCommitter {
 public:
         static Result<KernelCommitter> open();
 
-        Status apply_forwarding(const NatPlan& plan);
         // The nftables table, in one transaction.
-        Status apply_ruleset(const NatPlan& plan);
+        Status apply_ruleset(const RulesetPlan& ruleset);
         // natd's own routes (kRouteProtocol) become exactly `wanted`: the
         // others are removed, the wanted ones installed or replaced. With
         // `wanted` empty, natd leaves return routing to systemd-networkd.
         Status sync_own_routes(const std::vector<RoutePlan>& wanted);
 
         // Reads forwarding, the table and the routes back.
-        Verification verify(const NatPlan& plan, RouteOwner owner);
+        Verification verify(const NatPlan& plan);
 
         // Removes natd's table and natd's own routes: what `natd --teardown`
         // undoes in the kernel.

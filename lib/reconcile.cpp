@@ -1,0 +1,455 @@
+#include "reconcile.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace natd {
+
+namespace {
+
+constexpr std::array<Part, kPartCount> kParts{Part::Forwarding, Part::Ruleset, Part::Files,
+                                              Part::Routes};
+
+void wake_at(Decision& d, uint64_t usec) {
+        if (!d.wake_usec || usec < *d.wake_usec)
+                d.wake_usec = usec;
+}
+
+void reset_for_new_target(Memory& m, const Target& target, const Observed& o,
+                          const ReconcileOptions& options, Decision& d) {
+        m.applied = target;
+        for (auto& p : m.parts)
+                p = PartMemory{};
+        ++m.generation;
+        m.reload_requested = false;
+        if (target.dropin.used_by_networkd && o.networkd_reachable) {
+                m.routes = RouteOwnership::NetworkdPending;
+                m.networkd_deadline_usec = o.now_usec + options.networkd_grace_usec;
+        } else {
+                m.routes = RouteOwnership::Natd;
+                d.log.push_back({LogLine::Info,
+                                 "Installing the return routes over netlink: " +
+                                         (target.dropin.used_by_networkd
+                                                  ? std::string("no system bus to reach "
+                                                                "systemd-networkd")
+                                                  : "systemd-networkd does not manage " +
+                                                            target.plan.private_interface.name)});
+        }
+}
+
+// The guard's and the retry timer's say on a part that is not as planned.
+// Returns true when an action for it goes out now.
+bool may_act(Part part, Memory& m, const Observed& o, Decision& d) {
+        PartMemory& pm = m.part(part);
+        if (pm.failures > 0 && o.now_usec < pm.retry_at_usec) {
+                wake_at(d, pm.retry_at_usec);
+                return false;
+        }
+        if (!pm.held)
+                return true;  // not there yet: a first apply or a retry
+        // It held and was undone. Only the step from intact to undone counts
+        // against the guard: events while it stays undone are not new undos.
+        const bool newly_undone = !pm.undone;
+        pm.undone = true;
+        if (newly_undone ? !m.guard.allow(part_name(part), o.now_usec)
+                         : m.guard.suspended(part_name(part)))
+                return false;
+        return true;
+}
+
+void mark_intact(Part part, Memory& m, Decision& d) {
+        PartMemory& pm = m.part(part);
+        if (pm.failures > 0)
+                d.log.push_back({LogLine::Info, std::string(part_name(part)) + " recovered after " +
+                                                        std::to_string(pm.failures) +
+                                                        " failed attempt" +
+                                                        (pm.failures == 1 ? "" : "s")});
+        pm = PartMemory{};
+        pm.held = true;
+}
+
+// A part that is not as planned, with `diffs` saying how. Emits `action`
+// unless the guard or a pending retry holds it back.
+void consider(Part part, const std::vector<std::string>& diffs, Action action, Memory& m,
+              const Observed& o, const ReconcileOptions& options, Decision& d) {
+        PartMemory& pm = m.part(part);
+        if (pm.just_applied) {
+                // Applied without an error, and still not as planned.
+                pm.just_applied = false;
+                record_failure(m, action, "Verification failed: " + join(diffs), o.now_usec,
+                               o.jitter, options);
+                wake_at(d, pm.retry_at_usec);
+                return;
+        }
+        if (may_act(part, m, o, d))
+                d.actions.push_back(std::move(action));
+}
+
+bool routes_by_networkd(RouteOwnership r) {
+        return r == RouteOwnership::Networkd || r == RouteOwnership::NetworkdPending;
+}
+
+// The return routes, by who installs them. `waiting`: natd only guards
+// what it installed itself.
+void consider_routes(const Target& t, const Verification& v, bool waiting, Memory& m,
+                     const Observed& o, const ReconcileOptions& options, Decision& d) {
+        const auto& plan = t.plan;
+        if (waiting && routes_by_networkd(m.routes))
+                return;  // networkd's, and natd writes no files while waiting
+
+        if (m.routes == RouteOwnership::Networkd && !v.routes_networkd.empty()) {
+                // networkd drops a link's routes while it (re)configures it and
+                // adds them back moments later: give it time.
+                const bool busy =
+                        m.reload_requested || !o.networkd_link || o.networkd_link->configuring();
+                m.routes = RouteOwnership::NetworkdPending;
+                m.networkd_deadline_usec = o.now_usec + (busy ? options.networkd_grace_usec
+                                                              : options.networkd_settle_usec);
+        }
+        if (m.routes == RouteOwnership::NetworkdPending ||
+            m.routes == RouteOwnership::NatdInterim) {
+                if (v.routes_networkd.empty()) {
+                        // networkd's routes are in: natd's interim ones go. A
+                        // handover, not a repair.
+                        m.routes = RouteOwnership::Networkd;
+                        m.reload_requested = false;
+                }
+        }
+        if (m.routes == RouteOwnership::NetworkdPending) {
+                if (o.now_usec < m.networkd_deadline_usec) {
+                        wake_at(d, m.networkd_deadline_usec);
+                        return;
+                }
+                d.log.push_back({LogLine::Warning,
+                                 "systemd-networkd did not install the return routes; natd "
+                                 "installs them until it does"});
+                m.routes = RouteOwnership::NatdInterim;
+        }
+        if (m.routes == RouteOwnership::Networkd) {
+                mark_intact(Part::Routes, m, d);
+                if (v.own_routes > 0)
+                        d.actions.push_back(SyncRoutes{});
+                return;
+        }
+        // Natd or NatdInterim: natd's routes, whoever else also installed them.
+        if (v.routes.empty()) {
+                mark_intact(Part::Routes, m, d);
+                return;
+        }
+        consider(Part::Routes, v.routes, SyncRoutes{plan.routes}, m, o, options, d);
+}
+
+std::string fight_report(const Memory& m, const Observed& o, const Verification& v) {
+        const std::string who = o.last_foreign_nft.empty()
+                                        ? ""
+                                        : " (last nftables change by " + o.last_foreign_nft + ")";
+        std::vector<std::string> what;
+        for (const auto& part : m.guard.suspended_parts()) {
+                if (part == part_name(Part::Ruleset))
+                        what.push_back("table ip natd keeps being removed or altered" + who);
+                else if (part == part_name(Part::Routes))
+                        what.emplace_back("the return routes keep being removed");
+                else if (part == part_name(Part::Forwarding))
+                        what.emplace_back("net.ipv4.ip_forward keeps being turned off");
+                else
+                        what.push_back(part + " keeps being undone");
+        }
+        return "Degraded: " + join(what) +
+               "; natd stopped repairing and resumes once left alone for 60s (" + join(v.all()) +
+               ")";
+}
+
+std::vector<std::string> failures_of(const Memory& m) {
+        std::vector<std::string> out;
+        for (Part p : kParts)
+                if (m.part(p).failures > 0)
+                        out.push_back(m.part(p).error);
+        return out;
+}
+
+void report(const Desired& desired, const Target* t, const Observed& o, Memory& m,
+            const ReconcileOptions& options, Decision& d) {
+        Report& r = d.report;
+        r.route_owner = routes_by_networkd(m.routes) ? "networkd" : "natd";
+        const auto failures = failures_of(m);
+        std::string retry;
+        if (!failures.empty() && d.wake_usec)
+                retry = "; retrying";
+
+        if (!desired.target) {
+                r.state = ManagerState::Waiting;
+                r.waiting_for = desired.waiting;
+                r.status = "Waiting for " + join(desired.waiting);
+                if (t != nullptr)
+                        r.status += "; keeping NAT " + t->plan.private_interface.name + " -> " +
+                                    t->plan.public_interface.name + " in place";
+                if (!failures.empty())
+                        r.status += "; repair failing: " + join(failures) + retry;
+        } else if (!failures.empty()) {
+                r.state = ManagerState::Failed;
+                r.status = "Failed: " + join(failures) + retry;
+                if (options.once)
+                        d.exit_code = 1;
+        } else if (!o.kernel) {
+                r.state = ManagerState::Configuring;
+                r.status = "Configuring " + summarize(t->plan);
+        } else {
+                const Verification& v = *o.kernel;
+                const bool suspended_undone =
+                        std::any_of(kParts.begin(), kParts.end(), [&](Part p) {
+                                return m.part(p).undone && m.guard.suspended(part_name(p));
+                        });
+                const bool routes_pending =
+                        m.routes == RouteOwnership::NetworkdPending && !v.routes_networkd.empty();
+                const bool all_held = std::all_of(kParts.begin(), kParts.end(),
+                                                  [&](Part p) { return m.part(p).held; });
+                if (suspended_undone) {
+                        r.state = ManagerState::Degraded;
+                        r.status = fight_report(m, o, v);
+                } else if (routes_pending && v.forwarding.empty() && v.ruleset.empty()) {
+                        r.state = ManagerState::Configuring;
+                        r.status = "Configuring: waiting for systemd-networkd to install the "
+                                   "return routes";
+                } else if (!all_held) {
+                        r.state = ManagerState::Configuring;
+                        r.status = "Configuring " + summarize(t->plan);
+                } else {
+                        std::string summary = summarize(t->plan) + ", verified";
+                        if (m.routes == RouteOwnership::Networkd)
+                                summary += " (routes by systemd-networkd)";
+                        if (o.blockers.empty()) {
+                                r.state = ManagerState::Ready;
+                                r.status = "Ready: " + summary;
+                        } else {
+                                // Applied and verified, but another table drops
+                                // what natd forwards.
+                                r.state = ManagerState::Degraded;
+                                r.status = "Degraded: " + summary + "; " + join(o.blockers);
+                        }
+                        d.notify_ready = !m.ever_ready;
+                        m.ever_ready = true;
+                        if (options.once)
+                                d.exit_code = 0;
+                }
+        }
+        if (!o.links_synchronized)
+                r.status += "; the interface table is being re-read after a netlink overrun";
+        if (o.wait_timed_out && !m.ever_ready) {
+                r.state = ManagerState::Failed;
+                r.status = "Timed out: " + r.status;
+                d.exit_code = 1;
+        }
+}
+
+}  // namespace
+
+std::vector<PersistedFile> target_files(const Target& target) {
+        return {sysctl_file(), {target.dropin.path, render_route_dropin(target.plan.routes)}};
+}
+
+const char* part_name(Part part) {
+        switch (part) {
+        case Part::Forwarding:
+                return "forwarding";
+        case Part::Ruleset:
+                return "ruleset";
+        case Part::Files:
+                return "files";
+        case Part::Routes:
+                return "routes";
+        }
+        return "unknown";
+}
+
+const char* route_ownership_name(RouteOwnership ownership) {
+        switch (ownership) {
+        case RouteOwnership::Natd:
+                return "natd";
+        case RouteOwnership::NetworkdPending:
+                return "networkd-pending";
+        case RouteOwnership::Networkd:
+                return "networkd";
+        case RouteOwnership::NatdInterim:
+                return "natd-interim";
+        }
+        return "unknown";
+}
+
+const char* manager_state_name(ManagerState state) {
+        switch (state) {
+        case ManagerState::Waiting:
+                return "waiting";
+        case ManagerState::Configuring:
+                return "configuring";
+        case ManagerState::Ready:
+                return "ready";
+        case ManagerState::Degraded:
+                return "degraded";
+        case ManagerState::Failed:
+                return "failed";
+        }
+        return "unknown";
+}
+
+Part part_of(const Action& action) {
+        struct {
+                Part operator()(const SetForwarding&) const { return Part::Forwarding; }
+                Part operator()(const ReplaceTable&) const { return Part::Ruleset; }
+                Part operator()(const WriteFiles&) const { return Part::Files; }
+                // A reload is how the drop-in takes effect: it stands or falls
+                // with the files.
+                Part operator()(const ReloadNetworkd&) const { return Part::Files; }
+                Part operator()(const SyncRoutes&) const { return Part::Routes; }
+        } visitor;
+        return std::visit(visitor, action);
+}
+
+std::string describe(const Action& action) {
+        struct {
+                std::string operator()(const SetForwarding&) const {
+                        return "set net.ipv4.ip_forward";
+                }
+                std::string operator()(const ReplaceTable&) const {
+                        return "replace table ip natd";
+                }
+                std::string operator()(const WriteFiles&) const { return "write natd's files"; }
+                std::string operator()(const ReloadNetworkd&) const {
+                        return "ask systemd-networkd to reload";
+                }
+                std::string operator()(const SyncRoutes& s) const {
+                        return s.wanted.empty() ? "remove natd's interim routes"
+                                                : "install " + std::to_string(s.wanted.size()) +
+                                                          " return route" +
+                                                          (s.wanted.size() == 1 ? "" : "s");
+                }
+        } visitor;
+        return std::visit(visitor, action);
+}
+
+const Target* check_target(const Desired& desired, const Memory& memory, bool links_intact) {
+        if (desired.target)
+                return &*desired.target;
+        if (memory.applied && links_intact)
+                return &*memory.applied;
+        return nullptr;
+}
+
+Decision reconcile(const Desired& desired, const Observed& o, Memory m,
+                   const ReconcileOptions& options) {
+        Decision d;
+        m.repaired_now = false;
+        for (const auto& part : m.guard.resume_quiet(o.now_usec))
+                d.log.push_back(
+                        {LogLine::Info, "Left alone long enough: natd repairs " + part + " again"});
+
+        if (desired.target && desired.target != m.applied) {
+                const auto& plan = desired.target->plan;
+                d.log.push_back({LogLine::Info, "Configuring " + summarize(plan) + " (private " +
+                                                        plan.private_interface.selector + " is " +
+                                                        plan.private_interface.name + ", public " +
+                                                        plan.public_interface.selector + " is " +
+                                                        plan.public_interface.name + ")"});
+                reset_for_new_target(m, *desired.target, o, options, d);
+        }
+
+        const Target* t = check_target(desired, m, o.applied_links_intact);
+        if (t != nullptr && o.kernel) {
+                const Verification& v = *o.kernel;
+                const bool waiting = !desired.target;
+
+                if (v.forwarding.empty())
+                        mark_intact(Part::Forwarding, m, d);
+                else
+                        consider(Part::Forwarding, v.forwarding, SetForwarding{}, m, o, options, d);
+
+                if (v.ruleset.empty() && !m.replace_requested) {
+                        mark_intact(Part::Ruleset, m, d);
+                } else if (m.replace_requested) {
+                        m.replace_requested = false;
+                        d.actions.emplace_back(ReplaceTable{});
+                } else {
+                        consider(Part::Ruleset, v.ruleset, ReplaceTable{}, m, o, options, d);
+                }
+
+                // Kernel state first, files after: the NAT works before the
+                // fsyncs are done.
+                consider_routes(*t, v, waiting, m, o, options, d);
+
+                if (!waiting) {
+                        if (o.files_current) {
+                                mark_intact(Part::Files, m, d);
+                        } else {
+                                const size_t before = d.actions.size();
+                                consider(Part::Files, {"natd's files differ from the plan"},
+                                         WriteFiles{}, m, o, options, d);
+                                const bool networkd_routes =
+                                        t->dropin.used_by_networkd && o.networkd_reachable;
+                                if (d.actions.size() > before && !o.dropin_current &&
+                                    networkd_routes) {
+                                        // At most one reload per change of the drop-in.
+                                        d.actions.emplace_back(ReloadNetworkd{m.generation});
+                                        m.reload_requested = true;
+                                        if (m.routes != RouteOwnership::NatdInterim) {
+                                                m.routes = RouteOwnership::NetworkdPending;
+                                                m.networkd_deadline_usec =
+                                                        o.now_usec + options.networkd_grace_usec;
+                                        }
+                                }
+                        }
+                }
+        }
+        if (d.actions.empty()) {
+                if (auto next = m.guard.next_resume_usec())
+                        wake_at(d, *next);
+                report(desired, t, o, m, options, d);
+        }
+        d.memory = std::move(m);
+        return d;
+}
+
+void record_success(Memory& m, const Action& action) {
+        PartMemory& pm = m.part(part_of(action));
+        pm.just_applied = true;
+        if (pm.undone) {
+                ++m.repairs;
+                m.repaired_now = true;
+        }
+}
+
+void record_failure(Memory& m, const Action& action, const std::string& error, uint64_t now_usec,
+                    double jitter, const ReconcileOptions& options) {
+        PartMemory& pm = m.part(part_of(action));
+        pm.just_applied = false;
+        ++pm.failures;
+        pm.error = error;
+        pm.retry_at_usec = now_usec + retry_delay_usec(pm.failures, jitter, options);
+}
+
+void record_networkd_reload(Memory& m, uint64_t generation, bool ok) {
+        if (generation != m.generation)
+                return;  // a newer target superseded this call
+        m.reload_requested = false;
+        if (!ok && m.routes == RouteOwnership::NetworkdPending)
+                m.routes = RouteOwnership::NatdInterim;
+}
+
+void request_reapply(Memory& m) {
+        m.replace_requested = true;
+        retry_now(m);
+}
+
+void retry_now(Memory& m) {
+        for (auto& p : m.parts)
+                p.retry_at_usec = 0;
+}
+
+uint64_t retry_delay_usec(unsigned failures, double jitter, const ReconcileOptions& options) {
+        double delay = static_cast<double>(options.retry_min_usec);
+        for (unsigned i = 1; i < failures && delay < static_cast<double>(options.retry_max_usec);
+             ++i)
+                delay *= 2;
+        delay = std::min(delay, static_cast<double>(options.retry_max_usec));
+        return static_cast<uint64_t>(delay * (0.5 + std::clamp(jitter, 0.0, 1.0)));
+}
+
+}  // namespace natd

@@ -1,0 +1,188 @@
+#include "reconciler.hpp"
+
+#include <set>
+
+#include <spdlog/spdlog.h>
+
+namespace natd {
+
+namespace {
+
+// Observe-decide-act passes per run: the first acts, the second verifies.
+// More means every pass changed something; look again shortly.
+constexpr int kMaxPasses = 4;
+
+void emit(const std::vector<LogLine>& lines) {
+        for (const auto& l : lines) {
+                if (l.level == LogLine::Error)
+                        spdlog::error("{}", l.text);
+                else if (l.level == LogLine::Warning)
+                        spdlog::warn("{}", l.text);
+                else
+                        spdlog::info("{}", l.text);
+        }
+}
+
+std::vector<std::string> diffs_of(Part part, const Verification& v) {
+        switch (part) {
+        case Part::Forwarding:
+                return v.forwarding;
+        case Part::Ruleset:
+                return v.ruleset;
+        case Part::Routes:
+                return v.routes;
+        case Part::Files:
+                break;
+        }
+        return {"natd's files differ from the plan"};
+}
+
+}  // namespace
+
+Desired desire(const Config& config, const std::vector<Link>& links,
+               const std::map<int, NetworkdLink>& networkd_links) {
+        PlanOutcome outcome = make_plan(config, links);
+        if (auto* waiting = std::get_if<Waiting>(&outcome))
+                return {std::nullopt, std::move(waiting->reasons)};
+        auto& plan = std::get<NatPlan>(outcome);
+        DropinLocation dropin =
+                route_dropin_location(plan.private_interface.name, plan.private_interface.ifindex,
+                                      network_files(networkd_links));
+        return {Target{std::move(plan), std::move(dropin)}, {}};
+}
+
+bool links_intact(const NatPlan& plan, const std::vector<Link>& links) {
+        auto present = [&](const ResolvedInterface& i) {
+                for (const auto& l : links)
+                        if (l.ifindex == i.ifindex && l.name == i.name)
+                                return true;
+                return false;
+        };
+        return present(plan.public_interface) && present(plan.private_interface);
+}
+
+void Reconciler::refresh_blockers() {
+        auto found = host_.find_blockers();
+        blockers_read_ = true;
+        if (!found.ok()) {
+                spdlog::warn("{}", found.error());
+                return;
+        }
+        if (found.value() == blockers_)
+                return;
+        for (const auto& b : found.value())
+                spdlog::warn("Foreign rule: {}; natd does not edit other tables", b);
+        blockers_ = std::move(found).value();
+}
+
+Observed Reconciler::observe(const Inputs& in, const Target* target) {
+        Observed o;
+        o.now_usec = in.now_usec;
+        o.jitter = in.jitter;
+        o.links_synchronized = in.links_synchronized;
+        o.wait_timed_out = in.wait_timed_out;
+        o.last_foreign_nft = in.last_foreign_nft;
+        o.networkd_reachable = host_.networkd_reachable();
+        o.blockers = blockers_;
+        if (target == nullptr)
+                return o;
+        o.kernel = host_.verify(target->plan);
+        const auto files = target_files(*target);
+        o.files_current = host_.files_in_sync(files);
+        o.dropin_current = host_.file_current(files.back());
+        const auto links = host_.networkd_links();
+        if (auto it = links.find(target->plan.private_interface.ifindex); it != links.end())
+                o.networkd_link = it->second;
+        return o;
+}
+
+Decision Reconciler::run(const Inputs& in) {
+        if (in.rescan_blockers || !blockers_read_)
+                refresh_blockers();
+        for (int pass = 1;; ++pass) {
+                desired_ = desire(in.config, in.links, host_.networkd_links());
+                const bool intact =
+                        memory_.applied && links_intact(memory_.applied->plan, in.links);
+                // Decide on the target as reconcile() will see it: a new
+                // desired target replaces the applied one.
+                const Target* target = check_target(desired_, memory_, intact);
+                Observed o = observe(in, target);
+                o.applied_links_intact = intact;
+                if (o.kernel)
+                        verification_ = o.kernel;
+                Decision d = reconcile(desired_, o, memory_, options_);
+                memory_ = d.memory;
+                emit(d.log);
+                if (memory_.applied) {
+                        files_.clear();
+                        for (const auto& f : target_files(*memory_.applied))
+                                files_.push_back(host_.on_disk(f.path));
+                }
+                if (d.actions.empty())
+                        return d;
+                act(d.actions, *check_target(desired_, memory_, intact), in);
+                if (pass == kMaxPasses) {
+                        spdlog::warn("Still changing after {} passes; looking again shortly",
+                                     kMaxPasses);
+                        d.actions.clear();
+                        d.report = {ManagerState::Configuring, "Configuring", {}, ""};
+                        d.wake_usec = in.now_usec + options_.retry_min_usec;
+                        return d;
+                }
+        }
+}
+
+void Reconciler::act(const std::vector<Action>& actions, const Target& target, const Inputs& in) {
+        std::set<Part> failed;
+        for (const auto& action : actions) {
+                const Part part = part_of(action);
+                if (failed.contains(part))
+                        continue;  // what depends on a failed step waits for its retry
+                const Status s = execute(action, target);
+                if (!s.ok()) {
+                        spdlog::error("Could not {}: {}", describe(action), s.error());
+                        record_failure(memory_, action, s.error(), in.now_usec, in.jitter,
+                                       options_);
+                        failed.insert(part);
+                        continue;
+                }
+                const bool repair = memory_.part(part).undone;
+                record_success(memory_, action);
+                if (repair)
+                        spdlog::warn("Found {}; restored {} (repair {})",
+                                     join(verification_ ? diffs_of(part, *verification_)
+                                                        : std::vector<std::string>{}),
+                                     part_name(part), memory_.repairs);
+        }
+}
+
+Status Reconciler::execute(const Action& action, const Target& target) {
+        if (std::holds_alternative<SetForwarding>(action))
+                return host_.set_forwarding(target.plan.forwarding);
+        if (std::holds_alternative<ReplaceTable>(action))
+                return host_.replace_ruleset(target.plan.ruleset);
+        if (const auto* routes = std::get_if<SyncRoutes>(&action))
+                return host_.sync_own_routes(routes->wanted);
+        if (std::holds_alternative<WriteFiles>(action)) {
+                auto synced = host_.sync_files(target_files(target));
+                if (!synced.ok())
+                        return synced.failure();
+                for (const auto& p : synced.value().written)
+                        spdlog::info("Wrote {}", host_.on_disk(p));
+                for (const auto& p : synced.value().removed)
+                        spdlog::info("Removed {}, which natd no longer needs", host_.on_disk(p));
+                return Ok{};
+        }
+        const auto& reload = std::get<ReloadNetworkd>(action);
+        spdlog::info("Asking systemd-networkd to reload");
+        host_.reload_networkd([this, generation = reload.generation](const Status& s) {
+                if (!s.ok())
+                        spdlog::warn("{}; natd installs the return routes itself", s.error());
+                record_networkd_reload(memory_, generation, s.ok());
+                if (on_async_change_)
+                        on_async_change_();
+        });
+        return Ok{};
+}
+
+}  // namespace natd

@@ -1,0 +1,185 @@
+// A recording fake of the Host seam: a small simulated kernel (forwarding,
+// natd's table, the main routing table), file system and systemd-networkd,
+// with failures that tests inject per operation. It answers verify() from
+// its own state the way KernelCommitter reads the real kernel back.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "host.hpp"
+#include "route.hpp"
+
+namespace natd::testing {
+
+struct FakeRoute {
+        RoutePlan route;
+        uint8_t protocol = kRouteProtocol;
+};
+
+class FakeHost final : public Host {
+public:
+        // Simulated state; tests change it to imitate other programs.
+        bool forwarding = false;
+        std::optional<RulesetPlan> table;
+        std::vector<FakeRoute> routes;
+        std::map<std::filesystem::path, std::string> files;
+        std::map<int, NetworkdLink> networkd;
+        bool bus = false;
+        std::vector<std::string> blockers;
+
+        // Failure injection: operation name -> errno it fails with, until erased.
+        std::map<std::string, int> failing;
+        // The operation succeeds but changes nothing (a kernel that ignores natd).
+        std::set<std::string> ignoring;
+
+        // What natd did, in order: "set_forwarding", "replace_ruleset", ...
+        std::vector<std::string> calls;
+        std::vector<std::function<void(const Status&)>> pending_reloads;
+
+        [[nodiscard]] size_t count(const std::string& call) const {
+                size_t n = 0;
+                for (const auto& c : calls)
+                        n += c == call ? 1 : 0;
+                return n;
+        }
+        // networkd answers the oldest Reload and, if it worked, installs the
+        // routes of natd's drop-in (protocol static).
+        void answer_reload(bool ok, const std::vector<RoutePlan>& dropin_routes = {}) {
+                auto done = pending_reloads.front();
+                pending_reloads.erase(pending_reloads.begin());
+                if (ok)
+                        for (const auto& r : dropin_routes)
+                                install(r, 4 /* RTPROT_STATIC */);
+                done(ok ? Status(Ok{}) : Status(Error{"networkd refused: test", EIO}));
+        }
+        void install(const RoutePlan& r, uint8_t protocol) {
+                std::erase_if(routes, [&](const FakeRoute& k) {
+                        return k.route.destination == r.destination;
+                });
+                routes.push_back({r, protocol});
+        }
+        void delete_route(const std::string& destination) {
+                std::erase_if(routes, [&](const FakeRoute& k) {
+                        return k.route.destination.str() == destination;
+                });
+        }
+
+        Status set_forwarding(bool enabled) override {
+                if (auto s = enter("set_forwarding"); !s.ok())
+                        return s;
+                if (!ignoring.contains("set_forwarding"))
+                        forwarding = enabled;
+                return Ok{};
+        }
+        Status replace_ruleset(const RulesetPlan& ruleset) override {
+                if (auto s = enter("replace_ruleset"); !s.ok())
+                        return s;
+                if (!ignoring.contains("replace_ruleset"))
+                        table = ruleset;
+                return Ok{};
+        }
+        Status sync_own_routes(const std::vector<RoutePlan>& wanted) override {
+                if (auto s = enter("sync_own_routes"); !s.ok())
+                        return s;
+                std::erase_if(routes,
+                              [](const FakeRoute& k) { return k.protocol == kRouteProtocol; });
+                for (const auto& r : wanted)
+                        install(r, kRouteProtocol);
+                return Ok{};
+        }
+        Verification verify(const NatPlan& plan) override {
+                calls.emplace_back("verify");
+                Verification v;
+                v.forwarding_enabled = forwarding;
+                if (forwarding != plan.forwarding)
+                        v.forwarding.push_back(std::string("net.ipv4.ip_forward is ") +
+                                               (forwarding ? "1" : "0"));
+                v.table_present = table.has_value();
+                if (!table)
+                        v.ruleset.emplace_back("table ip natd is missing");
+                else if (*table != plan.ruleset)
+                        v.ruleset.emplace_back("table ip natd differs");
+                for (const auto& want : plan.routes) {
+                        bool any = false;
+                        bool by_networkd = false;
+                        for (const auto& k : routes)
+                                if (k.route == want) {
+                                        any = true;
+                                        by_networkd = by_networkd || k.protocol != kRouteProtocol;
+                                }
+                        v.route_present.push_back(any);
+                        if (!any)
+                                v.routes.push_back("route " + want.destination.str() +
+                                                   " is missing");
+                        if (!by_networkd)
+                                v.routes_networkd.push_back("route " + want.destination.str() +
+                                                            " is missing (systemd-networkd)");
+                }
+                for (const auto& k : routes)
+                        v.own_routes += k.protocol == kRouteProtocol ? 1 : 0;
+                return v;
+        }
+        Result<std::vector<std::string>> find_blockers() override {
+                calls.emplace_back("find_blockers");
+                return blockers;
+        }
+
+        Result<FileRegistry::SyncResult>
+        sync_files(const std::vector<PersistedFile>& planned) override {
+                if (auto s = enter("sync_files"); !s.ok())
+                        return s.failure();
+                FileRegistry::SyncResult result;
+                std::set<std::filesystem::path> keep;
+                for (const auto& f : planned) {
+                        keep.insert(f.path);
+                        if (files[f.path] != f.content)
+                                result.written.push_back(f.path);
+                        files[f.path] = f.content;
+                }
+                for (auto it = files.begin(); it != files.end();) {
+                        if (keep.contains(it->first)) {
+                                ++it;
+                                continue;
+                        }
+                        result.removed.push_back(it->first);
+                        it = files.erase(it);
+                }
+                return result;
+        }
+        bool files_in_sync(const std::vector<PersistedFile>& planned) override {
+                if (planned.size() != files.size())
+                        return false;
+                for (const auto& f : planned)
+                        if (!file_current(f))
+                                return false;
+                return true;
+        }
+        bool file_current(const PersistedFile& f) override {
+                auto it = files.find(f.path);
+                return it != files.end() && it->second == f.content;
+        }
+        [[nodiscard]] std::string on_disk(const std::filesystem::path& path) const override {
+                return path.string();
+        }
+
+        std::map<int, NetworkdLink> networkd_links() override { return networkd; }
+        bool networkd_reachable() override { return bus; }
+        void reload_networkd(std::function<void(const Status&)> done) override {
+                calls.emplace_back("reload_networkd");
+                pending_reloads.push_back(std::move(done));
+        }
+
+private:
+        Status enter(const std::string& op) {
+                calls.push_back(op);
+                if (auto it = failing.find(op); it != failing.end())
+                        return errno_error(op, it->second);
+                return Ok{};
+        }
+};
+
+}  // namespace natd::testing
