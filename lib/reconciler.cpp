@@ -75,7 +75,8 @@ void Reconciler::refresh_blockers() {
         blockers_ = std::move(found).value();
 }
 
-Observed Reconciler::observe(const Inputs& in, const Target* target) {
+Observed Reconciler::observe(const Inputs& in, const Target* target,
+                             const std::map<int, NetworkdLink>& networkd_links) {
         Observed o;
         o.now_usec = in.now_usec;
         o.jitter = in.jitter;
@@ -90,8 +91,8 @@ Observed Reconciler::observe(const Inputs& in, const Target* target) {
         const auto files = target_files(*target);
         o.files_current = host_.files_in_sync(files);
         o.dropin_current = host_.file_current(files.back());
-        const auto links = host_.networkd_links();
-        if (auto it = links.find(target->plan.private_interface.ifindex); it != links.end())
+        if (auto it = networkd_links.find(target->plan.private_interface.ifindex);
+            it != networkd_links.end())
                 o.networkd_link = it->second;
         return o;
 }
@@ -100,13 +101,14 @@ Decision Reconciler::run(const Inputs& in) {
         if (in.rescan_blockers || !blockers_read_)
                 refresh_blockers();
         for (int pass = 1;; ++pass) {
-                desired_ = desire(in.config, in.links, host_.networkd_links());
+                const auto networkd_links = host_.networkd_links();
+                desired_ = desire(in.config, in.links, networkd_links);
                 const bool intact =
                         memory_.applied && links_intact(memory_.applied->plan, in.links);
                 // Decide on the target as reconcile() will see it: a new
                 // desired target replaces the applied one.
                 const Target* target = check_target(desired_, memory_, intact);
-                Observed o = observe(in, target);
+                Observed o = observe(in, target, networkd_links);
                 o.applied_links_intact = intact;
                 if (o.kernel)
                         verification_ = o.kernel;

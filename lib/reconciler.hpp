@@ -60,7 +60,8 @@ public:
         [[nodiscard]] const std::vector<std::string>& blockers() const { return blockers_; }
 
 private:
-        Observed observe(const Inputs& in, const Target* target);
+        Observed observe(const Inputs& in, const Target* target,
+                         const std::map<int, NetworkdLink>& networkd_links);
         void act(const std::vector<Action>& actions, const Target& target, const Inputs& in);
         Status execute(const Action& action, const Target& target);
         void refresh_blockers();
