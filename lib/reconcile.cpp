@@ -128,7 +128,7 @@ void consider_routes(const Target& t, const Verification& v, bool waiting, Memor
         if (m.routes == RouteOwnership::Networkd) {
                 mark_intact(Part::Routes, m, d);
                 if (v.own_routes > 0)
-                        d.actions.push_back(SyncRoutes{});
+                        d.actions.emplace_back(SyncRoutes{});
                 return;
         }
         // Natd or NatdInterim: natd's routes, whoever else also installed them.
@@ -444,7 +444,7 @@ void retry_now(Memory& m) {
 }
 
 uint64_t retry_delay_usec(unsigned failures, double jitter, const ReconcileOptions& options) {
-        double delay = static_cast<double>(options.retry_min_usec);
+        auto delay = static_cast<double>(options.retry_min_usec);
         for (unsigned i = 1; i < failures && delay < static_cast<double>(options.retry_max_usec);
              ++i)
                 delay *= 2;
