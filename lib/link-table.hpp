@@ -19,6 +19,8 @@ public:
         [[nodiscard]] std::vector<Link> links() const;  // ordered by ifindex
         [[nodiscard]] const Link* find(int ifindex) const;
 
+        bool operator==(const LinkTable&) const = default;
+
 private:
         std::map<int, Link> links_;
 };

@@ -5,6 +5,8 @@
 
 #include <functional>
 #include <memory>
+#include <random>
+#include <string>
 
 #include "handles.hpp"
 #include "link-table.hpp"
@@ -23,19 +25,34 @@ public:
         static Result<std::unique_ptr<LinkWatcher>> start(sd_event* loop, ChangeHandler on_change);
 
         [[nodiscard]] const LinkTable& table() const { return table_; }
+        // The table is a complete dump plus every event since. False after
+        // the kernel dropped events and before a re-read succeeded: the
+        // table then still holds what was known, kept current by the
+        // events that did arrive.
+        [[nodiscard]] bool synchronized() const { return synchronized_; }
+        [[nodiscard]] const std::string& resync_error() const { return resync_error_; }
 
 private:
-        LinkWatcher(NetlinkSocket requests, ChangeHandler on_change)
-            : requests_(std::move(requests)), on_change_(std::move(on_change)) {}
+        LinkWatcher(sd_event* loop, NetlinkSocket requests, ChangeHandler on_change)
+            : loop_(loop), requests_(std::move(requests)), on_change_(std::move(on_change)) {}
 
-        // Replaces the table with a fresh dump of links and addresses.
+        // Dumps links and addresses into a fresh table, and replaces the
+        // current one only when both dumps completed.
         Status resync();
+        // resync(), and on failure a retry with backoff.
+        void resync_or_retry();
         void on_batch(bool overrun);
 
+        sd_event* loop_;
         NetlinkSocket requests_;
         ChangeHandler on_change_;
         LinkTable table_;
         bool changed_ = false;
+        bool synchronized_ = false;
+        std::string resync_error_;
+        unsigned resync_failures_ = 0;
+        std::minstd_rand jitter_{std::random_device{}()};
+        SdEventSourcePtr retry_timer_;
         std::unique_ptr<NetlinkMonitor> monitor_;
 };
 

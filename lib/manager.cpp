@@ -267,6 +267,7 @@ void Manager::reconcile() {
                 .links = watcher_->table().links(),
                 .now_usec = now(loop_.get(), CLOCK_MONOTONIC),
                 .jitter = std::uniform_real_distribution<double>(0, 1)(jitter_source_),
+                .links_synchronized = watcher_->synchronized(),
                 .wait_timed_out = wait_timed_out_,
                 .last_foreign_nft = foreign,
                 .rescan_blockers = std::exchange(nft_changed_, false),

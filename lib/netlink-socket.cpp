@@ -12,8 +12,6 @@ namespace natd {
 
 namespace {
 
-// Large enough for a dump page of links with many altnames.
-constexpr size_t kReceiveBufferSize = size_t{64} * 1024;
 constexpr int kDumpAttempts = 5;
 
 int dispatch(const nlmsghdr* nlh, void* data) {
@@ -51,13 +49,19 @@ int NetlinkSocket::fd() const {
         return mnl_socket_get_fd(socket_.get());
 }
 
+void NetlinkSocket::discard_queued() {
+        while (recv(fd(), buffer_.data(), buffer_.size(), MSG_DONTWAIT) > 0 || errno == EINTR ||
+               errno == ENOBUFS) {
+        }
+}
+
 Status NetlinkSocket::receive_until_done(uint32_t seq, const MessageHandler& on_reply) {
-        std::vector<char> buf(kReceiveBufferSize);
         for (;;) {
-                const ssize_t n = mnl_socket_recvfrom(socket_.get(), buf.data(), buf.size());
+                const ssize_t n =
+                        mnl_socket_recvfrom(socket_.get(), buffer_.data(), buffer_.size());
                 if (n < 0)
                         return errno_error("receive netlink reply", errno);
-                const int r = mnl_cb_run(buf.data(), static_cast<size_t>(n), seq, port_id_,
+                const int r = mnl_cb_run(buffer_.data(), static_cast<size_t>(n), seq, port_id_,
                                          dispatch, const_cast<MessageHandler*>(&on_reply));
                 if (r < 0)
                         return Error{std::strerror(errno), errno};
@@ -66,14 +70,37 @@ Status NetlinkSocket::receive_until_done(uint32_t seq, const MessageHandler& on_
         }
 }
 
-Status NetlinkSocket::request(const nlmsghdr* message, const MessageHandler& on_reply) {
+Status NetlinkSocket::request(const nlmsghdr* message, const MessageHandler& on_reply,
+                              const std::function<void()>& on_retry) {
         const bool dump = (message->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
+        // The caller's buffer keeps its sequence number; retries get fresh
+        // ones, so that no late reply of an abandoned attempt is taken for
+        // the new one's.
+        const nlmsghdr* nlh = message;
+        std::vector<char> retry;
         for (int attempt = 1;; ++attempt) {
-                if (mnl_socket_sendto(socket_.get(), message, message->nlmsg_len) < 0)
+                if (attempt > 1) {
+                        const auto* bytes = reinterpret_cast<const char*>(message);
+                        retry.assign(bytes, bytes + message->nlmsg_len);
+                        auto* copy = reinterpret_cast<nlmsghdr*>(retry.data());
+                        copy->nlmsg_seq = next_seq();
+                        nlh = copy;
+                        if (on_retry)
+                                on_retry();
+                }
+                discard_queued();
+                if (mnl_socket_sendto(socket_.get(), nlh, nlh->nlmsg_len) < 0)
                         return errno_error("send netlink request", errno);
-                Status s = receive_until_done(message->nlmsg_seq, on_reply);
-                // EINTR here is NLM_F_DUMP_INTR: the dump raced a change.
-                if (!s.ok() && dump && attempt < kDumpAttempts && s.failure().is(EINTR))
+                Status s = receive_until_done(nlh->nlmsg_seq, on_reply);
+                if (s.ok())
+                        return s;
+                // Drop the rest of a failed or interrupted dump now: the
+                // next request must start on an empty queue.
+                discard_queued();
+                // EINTR is NLM_F_DUMP_INTR (the dump raced a change); EBUSY
+                // a dump still running from before.
+                if (dump && attempt < kDumpAttempts &&
+                    (s.failure().is(EINTR) || s.failure().is(EBUSY)))
                         continue;
                 return s;
         }
@@ -82,13 +109,14 @@ Status NetlinkSocket::request(const nlmsghdr* message, const MessageHandler& on_
 Status NetlinkSocket::transact(const void* buffer, size_t length,
                                const std::vector<uint32_t>& acked,
                                const std::function<std::string(uint32_t)>& describe) {
+        discard_queued();
         if (mnl_socket_sendto(socket_.get(), buffer, length) < 0)
                 return errno_error("send netlink batch", errno);
 
         std::set<uint32_t> pending(acked.begin(), acked.end());
         std::string first_error;
         int first_errno = 0;
-        std::vector<char> buf(kReceiveBufferSize);
+        auto& buf = buffer_;
         // The kernel processes the whole batch inside sendmsg(), so every
         // acknowledgement is queued by now: this loop never waits on it.
         while (!pending.empty() && first_error.empty()) {
@@ -110,15 +138,14 @@ Status NetlinkSocket::transact(const void* buffer, size_t length,
         }
         // After an error the transaction is aborted; drop what else the
         // kernel queued so the next request starts clean.
-        while (recv(fd(), buf.data(), buf.size(), MSG_DONTWAIT) > 0) {
-        }
+        discard_queued();
         if (!first_error.empty())
                 return errno_error(first_error, first_errno);
         return Ok{};
 }
 
 NetlinkSocket::DrainResult NetlinkSocket::drain(const MessageHandler& on_event) {
-        std::vector<char> buf(kReceiveBufferSize);
+        auto& buf = buffer_;
         DrainResult result;
         for (;;) {
                 const ssize_t n = recv(fd(), buf.data(), buf.size(), MSG_DONTWAIT);

@@ -40,9 +40,13 @@ public:
 
         // Sends one message with NLM_F_ACK or NLM_F_DUMP set and handles
         // every reply until the acknowledgement or NLMSG_DONE. A kernel
-        // error comes back as the Error's message ("File exists", ...).
-        // A dump interrupted by a concurrent change is retried.
-        Status request(const nlmsghdr* message, const MessageHandler& on_reply);
+        // error comes back with its errno. A dump interrupted by a
+        // concurrent change (NLM_F_DUMP_INTR) is retried with a fresh
+        // sequence number; `on_retry` runs before each retry so the caller
+        // can forget what the abandoned attempt delivered. Whatever fails,
+        // nothing of this request is left queued for the next one.
+        Status request(const nlmsghdr* message, const MessageHandler& on_reply,
+                       const std::function<void()>& on_retry = {});
 
         // Sends a buffer of several messages (an nftables batch) and waits
         // for one acknowledgement per sequence number in `acked`. The first
@@ -61,12 +65,20 @@ public:
 
 private:
         explicit NetlinkSocket(MnlSocketPtr s, uint32_t port_id)
-            : socket_(std::move(s)), port_id_(port_id) {}
+            : socket_(std::move(s)), port_id_(port_id), buffer_(kReceiveBufferSize) {}
         Status receive_until_done(uint32_t seq, const MessageHandler& on_reply);
+        // Reads and drops everything queued: the rest of an abandoned dump
+        // (the kernel refuses a new dump while one runs: EBUSY) and replies
+        // to an earlier request.
+        void discard_queued();
+
+        // Large enough for a dump page of links with many altnames.
+        static constexpr size_t kReceiveBufferSize = size_t{64} * 1024;
 
         MnlSocketPtr socket_;
         uint32_t port_id_ = 0;
         uint32_t seq_ = 0;
+        std::vector<char> buffer_;  // one per socket, allocated once
 };
 
 }  // namespace natd

@@ -1,7 +1,8 @@
 #include "reconcile.hpp"
 
 #include <algorithm>
-#include <cmath>
+
+#include "backoff.hpp"
 
 namespace natd {
 
@@ -444,12 +445,8 @@ void retry_now(Memory& m) {
 }
 
 uint64_t retry_delay_usec(unsigned failures, double jitter, const ReconcileOptions& options) {
-        auto delay = static_cast<double>(options.retry_min_usec);
-        for (unsigned i = 1; i < failures && delay < static_cast<double>(options.retry_max_usec);
-             ++i)
-                delay *= 2;
-        delay = std::min(delay, static_cast<double>(options.retry_max_usec));
-        return static_cast<uint64_t>(delay * (0.5 + std::clamp(jitter, 0.0, 1.0)));
+        return backoff_delay_usec(failures, jitter,
+                                  {options.retry_min_usec, options.retry_max_usec});
 }
 
 }  // namespace natd

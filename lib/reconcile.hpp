@@ -175,8 +175,7 @@ void request_reapply(Memory& memory);
 // Reload (SIGHUP): failed parts are retried at once.
 void retry_now(Memory& memory);
 
-// Exponential backoff with jitter: min·2^(failures-1), capped at max, then
-// spread over [½, 1½) of that.
+// backoff_delay_usec() with the options' bounds.
 uint64_t retry_delay_usec(unsigned failures, double jitter, const ReconcileOptions& options);
 
 }  // namespace natd
