@@ -30,7 +30,12 @@ Status fsync_directory(const std::filesystem::path& dir, const FileOps& ops) {
 }
 
 std::string temporary_prefix(const std::filesystem::path& path) {
-        return "." + path.filename().string() + ".natd-";
+        // Appended, not `"." + name`: GCC 12 at -O3 warns (-Wrestrict) inside
+        // the inlined operator+(const char*, string&&) (GCC bug 105329).
+        std::string prefix{"."};
+        prefix += path.filename().string();
+        prefix += ".natd-";
+        return prefix;
 }
 
 std::string temporary_name(const std::filesystem::path& path) {

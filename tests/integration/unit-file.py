@@ -12,7 +12,9 @@
                                    RestrictAddressFamilies= and
                                    MemoryDenyWriteExecute=
 
-Exit status: 0 yes (a summary on stdout), 1 no (the reasons on stderr).
+Exit status: 0 yes (a summary on stdout), 1 no (the reasons on stderr):
+a unit without SystemCallFilter= or a log with no syscall of natd's is a
+no, as there is then nothing to check.
 """
 
 import re
@@ -88,8 +90,8 @@ def allowed_syscalls(unit: str) -> tuple:
 def syscalls(unit: str, log: str, natd: str) -> int:
     allowed, denied_groups, groups = allowed_syscalls(unit)
     if allowed is None:
-        print("no SystemCallFilter= in the unit")
-        return 0
+        print(f"no SystemCallFilter= in {unit}: natd's syscalls cannot be checked", file=sys.stderr)
+        return 1
     families = set()
     for v in service_values(unit, "RestrictAddressFamilies"):
         families |= set(v.split())
@@ -119,6 +121,9 @@ def syscalls(unit: str, log: str, natd: str) -> int:
                 problems.append(f"MemoryDenyWriteExecute=yes: {line.strip()}")
     if not started:
         print(f"no successful execve of {natd} in {log}", file=sys.stderr)
+        return 1
+    if not used:
+        print(f"no syscall of natd's in {log} (did strace trace it?)", file=sys.stderr)
         return 1
     for name in sorted(used):
         if name not in allowed:

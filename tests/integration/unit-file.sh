@@ -72,6 +72,8 @@ trap - EXIT
 # --- 3-6 need root --------------------------------------------------------------
 nd_init integration.unit-file "$1"
 command -v setpriv >/dev/null || fail "'setpriv' is missing (package util-linux)"
+# 4 is no check without strace: its absence fails, never skips.
+command -v strace >/dev/null || fail "'strace' is missing: run tests/install-deps.sh (package strace)"
 NATD_REAL=$NATD
 NATD_CTL=$(dirname "$NATD_REAL")/natd-ctl
 
@@ -256,14 +258,11 @@ natd_wait_ready
 timing "3. CAP_NET_ADMIN only: altname added -> READY=1" $((READY_MS - ENI_ALTNAME_MS))
 check_caps "3. READY"
 # From here to natd's exit, strace watches the running daemon (for 4).
-STRACE_PID=
-if command -v strace >/dev/null; then
-    strace -f -qq -p "$NATD_PID" -o "$T/strace-daemon.log" 2>>"$T/strace.err" &
-    STRACE_PID=$!
-    # shellcheck disable=SC2317 # called through wait_until
-    traced() { grep -q "^TracerPid:[[:space:]]*$STRACE_PID\$" "/proc/$NATD_PID/status"; }
-    wait_until 10 traced || fail "3. strace did not attach to natd within 10s: $(cat "$T/strace.err")"
-fi
+strace -f -qq -p "$NATD_PID" -o "$T/strace-daemon.log" 2>>"$T/strace.err" &
+STRACE_PID=$!
+# shellcheck disable=SC2317 # called through wait_until
+traced() { grep -q "^TracerPid:[[:space:]]*$STRACE_PID\$" "/proc/$NATD_PID/status"; }
+wait_until 10 traced || fail "3. strace did not attach to natd within 10s: $(cat "$T/strace.err")"
 check_egress " (CAP_NET_ADMIN only)"
 check_inbound_blocked
 check_nat_state
@@ -280,24 +279,19 @@ ready_status "3. after reapply, reload and a repair"
 check_sigterm
 
 # --- 4. syscalls, socket families, W+X -------------------------------------------
-if [[ -n $STRACE_PID ]]; then
-    wait_exit "$STRACE_PID" 10 || fail "4. strace did not end within 10s of natd's exit"
-    out=$($UNIT_PY syscalls "$UNIT" "$T/strace-daemon.log" - 2>&1) ||
-        fail "4. the running natd (bus calls, reapply, reload, repair, SIGTERM) against the unit's filters:"$'\n'"$out"
-    pass "4. the running natd (bus calls, reapply, reload, repair, SIGTERM): $out"
-fi
-if command -v strace >/dev/null; then
-    reset_nat
-    rc=0
-    ip netns exec "$NS_NAT" strace -f -qq -o "$T/strace.log" -- "$T/natd-caps" --root "$ROOT" --once \
-        </dev/null >>"$T/natd.log" 2>&1 || rc=$?
-    ((rc == 0)) || fail "4. natd --once under strace (CAP_NET_ADMIN only) exited $rc:"$'\n'"$(tail -n 20 "$T/natd.log")"
-    out=$($UNIT_PY syscalls "$UNIT" "$T/strace.log" "$NATD_REAL" 2>&1) ||
-        fail "4. natd --once (from scratch, on the bus) against the unit's filters:"$'\n'"$out"
-    pass "4. natd --once from scratch: $out"
-else
-    info "4. strace is not installed: syscalls not checked against SystemCallFilter="
-fi
+wait_exit "$STRACE_PID" 10 || fail "4. strace did not end within 10s of natd's exit"
+((EXIT_RC == 0)) || fail "4. strace watching natd exited $EXIT_RC: $(cat "$T/strace.err")"
+out=$($UNIT_PY syscalls "$UNIT" "$T/strace-daemon.log" - 2>&1) ||
+    fail "4. the running natd (bus calls, reapply, reload, repair, SIGTERM) against the unit's filters:"$'\n'"$out"
+pass "4. the running natd (bus calls, reapply, reload, repair, SIGTERM): $out"
+reset_nat
+rc=0
+ip netns exec "$NS_NAT" strace -f -qq -o "$T/strace.log" -- "$T/natd-caps" --root "$ROOT" --once \
+    </dev/null >>"$T/natd.log" 2>&1 || rc=$?
+((rc == 0)) || fail "4. natd --once under strace (CAP_NET_ADMIN only) exited $rc:"$'\n'"$(tail -n 20 "$T/natd.log")"
+out=$($UNIT_PY syscalls "$UNIT" "$T/strace.log" "$NATD_REAL" 2>&1) ||
+    fail "4. natd --once (from scratch, on the bus) against the unit's filters:"$'\n'"$out"
+pass "4. natd --once from scratch: $out"
 
 # --- 5. next to systemd-networkd, CAP_NET_ADMIN only ------------------------------
 # natd writes the drop-in and calls networkd's Reload over the bus; networkd

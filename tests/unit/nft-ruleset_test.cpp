@@ -1,3 +1,7 @@
+#include <array>
+#include <sstream>
+#include <string>
+
 #include <catch2/catch.hpp>
 #include <libmnl/libmnl.h>
 #include <libnftnl/rule.h>
@@ -13,46 +17,145 @@ uint16_t nft_type(uint16_t msg) {
         return static_cast<uint16_t>((NFNL_SUBSYS_NFTABLES << 8) | msg);
 }
 
-// What the kernel would report for a faithfully applied plan.
-natd::KernelRuleset kernel_holding(const natd::RulesetPlan& plan) {
+// The fixtures come from the real nftables, not from natd: in a new network
+// namespace (Debian 12: nftables 1.0.6, libnftnl 1.2.4; kernel 6.18), `nft
+// --debug=netlink -f natd.nft` applied make_nat_ruleset("ens5", "ens6")
+// written in nft's syntax:
+//
+//   table ip natd {
+//     chain postrouting {
+//       type nat hook postrouting priority srcnat; policy accept;
+//       iifname "ens6" oifname "ens5" counter masquerade comment "natd: masquerade"
+//     }
+//     chain forward {
+//       type filter hook forward priority filter; policy accept;
+//       iifname "ens6" oifname "ens5" counter accept comment "natd: forward-out"
+//       iifname "ens5" oifname "ens6" ct state established,related counter accept
+//           comment "natd: return-in"                          (one line in the file)
+//       iifname "ens5" oifname "ens6" counter drop comment "natd: drop-in"
+//     }
+//   }
+//
+// kKernelRules is what `nft --debug=netlink list table ip natd` then read
+// back from the kernel, verbatim; each header line ends in the rule's handle
+// and the handle it follows. What nft printed of the rules it sent was the
+// same but for those numbers.
+constexpr const char* kKernelRules = R"(ip natd postrouting 3
+  [ meta load iifname => reg 1 ]
+  [ cmp eq reg 1 0x36736e65 0x00000000 0x00000000 0x00000000 ]
+  [ meta load oifname => reg 1 ]
+  [ cmp eq reg 1 0x35736e65 0x00000000 0x00000000 0x00000000 ]
+  [ counter pkts 0 bytes 0 ]
+  [ masq ]
+  userdata = { \x00\x11natd: masquerade\x00 }
+ip natd forward 4
+  [ meta load iifname => reg 1 ]
+  [ cmp eq reg 1 0x36736e65 0x00000000 0x00000000 0x00000000 ]
+  [ meta load oifname => reg 1 ]
+  [ cmp eq reg 1 0x35736e65 0x00000000 0x00000000 0x00000000 ]
+  [ counter pkts 0 bytes 0 ]
+  [ immediate reg 0 accept ]
+  userdata = { \x00\x12natd: forward-out\x00 }
+ip natd forward 5 4
+  [ meta load iifname => reg 1 ]
+  [ cmp eq reg 1 0x35736e65 0x00000000 0x00000000 0x00000000 ]
+  [ meta load oifname => reg 1 ]
+  [ cmp eq reg 1 0x36736e65 0x00000000 0x00000000 0x00000000 ]
+  [ ct load state => reg 1 ]
+  [ bitwise reg 1 = ( reg 1 & 0x00000006 ) ^ 0x00000000 ]
+  [ cmp neq reg 1 0x00000000 ]
+  [ counter pkts 0 bytes 0 ]
+  [ immediate reg 0 accept ]
+  userdata = { \x00\x10natd: return-in\x00 }
+ip natd forward 6 5
+  [ meta load iifname => reg 1 ]
+  [ cmp eq reg 1 0x35736e65 0x00000000 0x00000000 0x00000000 ]
+  [ meta load oifname => reg 1 ]
+  [ cmp eq reg 1 0x36736e65 0x00000000 0x00000000 0x00000000 ]
+  [ counter pkts 0 bytes 0 ]
+  [ immediate reg 0 drop ]
+  userdata = { \x00\x0enatd: drop-in\x00 }
+)";
+
+// The comment in a rule's printed userdata, "{ \x00\x11natd: masquerade\x00 }":
+// NFTNL_UDATA_RULE_COMMENT (type 0), length, the NUL-terminated text.
+std::string userdata_comment(const std::string& printed) {
+        std::string bytes;
+        for (size_t i = printed.find("{ ") + 2; i < printed.rfind(" }"); ++i) {
+                if (printed.compare(i, 2, "\\x") == 0) {
+                        bytes.push_back(static_cast<char>(
+                                std::stoi(printed.substr(i + 2, 2), nullptr, 16)));
+                        i += 3;
+                } else {
+                        bytes.push_back(printed[i]);
+                }
+        }
+        REQUIRE(bytes.size() >= 2);
+        REQUIRE(bytes[0] == '\0');  // NFTNL_UDATA_RULE_COMMENT
+        const auto len = static_cast<size_t>(static_cast<unsigned char>(bytes[1]));
+        REQUIRE(bytes.size() == 2 + len);
+        return bytes.substr(2, len - 1);  // without the NUL
+}
+
+// kKernelRules as read_ruleset() reports it: expressions without the
+// brackets, counters without their values (see KernelRule).
+std::vector<natd::KernelRule> kernel_rules(const std::string& listing) {
+        std::vector<natd::KernelRule> rules;
+        std::istringstream in(listing);
+        for (std::string line; std::getline(in, line);) {
+                if (line.rfind("ip natd ", 0) == 0) {
+                        std::istringstream header(line.substr(8));
+                        natd::KernelRule r;
+                        header >> r.chain >> r.handle;
+                        rules.push_back(r);
+                } else if (line.rfind("  [ ", 0) == 0) {
+                        std::string e = line.substr(4, line.size() - 6);
+                        rules.back().expressions.push_back(e.rfind("counter ", 0) == 0 ? "counter"
+                                                                                       : e);
+                } else if (line.rfind("  userdata = ", 0) == 0) {
+                        rules.back().comment = userdata_comment(line);
+                }
+        }
+        return rules;
+}
+
+// kKernelRules as nft prints the rules it sends: no handles.
+std::string without_handles(const std::string& listing) {
+        std::string out;
+        std::istringstream in(listing);
+        for (std::string line; std::getline(in, line);) {
+                if (line.rfind("ip natd ", 0) == 0)
+                        line = line.substr(0, line.find(' ', 8));
+                out += line + "\n";
+        }
+        return out;
+}
+
+// What the kernel reports for make_nat_ruleset("ens5", "ens6"): the rules
+// of kKernelRules; the chains as `nft -j list chains` showed them (hook
+// postrouting = NF_INET_POST_ROUTING 4, forward = NF_INET_FORWARD 2, prio
+// 100 and 0, policy accept = NF_ACCEPT 1).
+natd::KernelRuleset kernel_ens5_ens6() {
         natd::KernelRuleset k;
         k.present = true;
-        for (const auto& c : plan.chains)
-                k.chains.push_back({c.name, true, c.type == natd::ChainType::Nat ? "nat" : "filter",
-                                    c.hook == natd::Hook::Postrouting ? 4u : 2u, c.priority, 1u});
-        for (const auto& r : plan.rules)
-                k.rules.push_back(
-                        {r.chain, 0, natd::rule_comment(r.role), natd::render_rule(r), 0, 0});
+        k.chains = {{"postrouting", true, "nat", 4, 100, 1}, {"forward", true, "filter", 2, 0, 1}};
+        k.rules = kernel_rules(kKernelRules);
         return k;
 }
 
 }  // namespace
 
-TEST_CASE("Rules render in libnftnl's notation, counters without values", "[nft]") {
+TEST_CASE("Rules render as the kernel reports them, counters without values", "[nft]") {
         const auto plan = natd::make_nat_ruleset("ens5", "ens6");
+        const auto kernel = kernel_ens5_ens6();
+        REQUIRE(kernel.rules.size() == plan.rules.size());
+        for (size_t i = 0; i < plan.rules.size(); ++i) {
+                INFO("rule " << i + 1 << ": " << natd::describe(plan.rules[i]));
+                CHECK(natd::render_rule(plan.rules[i]) == kernel.rules[i].expressions);
+        }
         // "ens6" and "ens5" as little-endian words, zero padded to IFNAMSIZ.
-        CHECK(natd::render_rule(plan.rules[0]) ==
-              std::vector<std::string>{
-                      "meta load iifname => reg 1",
-                      "cmp eq reg 1 0x36736e65 0x00000000 0x00000000 0x00000000",
-                      "meta load oifname => reg 1",
-                      "cmp eq reg 1 0x35736e65 0x00000000 0x00000000 0x00000000",
-                      "counter",
-                      "masq",
-              });
-        CHECK(natd::render_rule(plan.rules[2]) ==
-              std::vector<std::string>{
-                      "meta load iifname => reg 1",
-                      "cmp eq reg 1 0x35736e65 0x00000000 0x00000000 0x00000000",
-                      "meta load oifname => reg 1",
-                      "cmp eq reg 1 0x36736e65 0x00000000 0x00000000 0x00000000",
-                      "ct load state => reg 1",
-                      "bitwise reg 1 = ( reg 1 & 0x00000006 ) ^ 0x00000000",
-                      "cmp neq reg 1 0x00000000",
-                      "counter",
-                      "immediate reg 0 accept",
-              });
-        CHECK(natd::render_rule(plan.rules[3]).back() == "immediate reg 0 drop");
+        CHECK(kernel.rules[0].expressions.at(1) ==
+              "cmp eq reg 1 0x36736e65 0x00000000 0x00000000 0x00000000");
 }
 
 TEST_CASE("The replace batch is one transaction that recreates only natd's table", "[nft]") {
@@ -62,6 +165,7 @@ TEST_CASE("The replace batch is one transaction that recreates only natd's table
         std::vector<uint16_t> types;
         std::vector<uint32_t> seqs;
         std::vector<std::vector<std::string>> rules;
+        std::string printed;  // natd's rules as libnftnl prints them (nft --debug=netlink)
         int left = static_cast<int>(batch.bytes.size());
         for (auto* nlh = reinterpret_cast<const nlmsghdr*>(batch.bytes.data());
              mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
@@ -81,6 +185,11 @@ TEST_CASE("The replace batch is one transaction that recreates only natd's table
                                 },
                                 &exprs);
                         rules.push_back(exprs);
+                        std::array<char, 4096> text{};
+                        nftnl_rule_snprintf(text.data(), text.size(), r.get(), NFTNL_OUTPUT_DEFAULT,
+                                            0);
+                        printed += text.data();
+                        printed += '\n';  // as nft ends each rule it prints
                 }
         }
         CHECK(left == 0);  // nothing but whole messages
@@ -107,33 +216,37 @@ TEST_CASE("The replace batch is one transaction that recreates only natd's table
         REQUIRE(rules.size() == 4);
         for (const auto& r : rules)
                 CHECK(std::count(r.begin(), r.end(), "counter") == 1);  // a counter on every rule
+        // Expression for expression and the comment: what the nft binary
+        // sends for the same rules.
+        CHECK(printed == without_handles(kKernelRules));
 }
 
 TEST_CASE("Comparing the kernel's table with the plan finds every difference", "[nft]") {
         const auto plan = natd::make_nat_ruleset("ens5", "ens6");
 
         SECTION("identical") {
-                CHECK(natd::compare_ruleset(plan, kernel_holding(plan)).empty());
+                CHECK(natd::compare_ruleset(plan, kernel_ens5_ens6()).empty());
         }
         SECTION("table absent") {
                 const auto diffs = natd::compare_ruleset(plan, natd::KernelRuleset{});
                 CHECK(diffs == std::vector<std::string>{"table ip natd is missing"});
         }
         SECTION("a rule deleted") {
-                auto k = kernel_holding(plan);
+                auto k = kernel_ens5_ens6();
                 k.rules.pop_back();
                 const auto diffs = natd::compare_ruleset(plan, k);
                 REQUIRE(diffs.size() == 1);
                 CHECK(diffs[0] == "chain forward has 2 rules, expected 3");
         }
-        SECTION("a rule naming the old interface") {
-                auto k = kernel_holding(natd::make_nat_ruleset("ens5", "ens7"));
-                const auto diffs = natd::compare_ruleset(plan, k);
+        SECTION("rules naming another interface") {
+                // The kernel holds the rules for ens6; the plan wants ens7.
+                const auto diffs = natd::compare_ruleset(natd::make_nat_ruleset("ens5", "ens7"),
+                                                         kernel_ens5_ens6());
                 CHECK(diffs.size() == 4);
-                CHECK(diffs[0].rfind("chain postrouting rule 1 (iifname ens6", 0) == 0);
+                CHECK(diffs[0].rfind("chain postrouting rule 1 (iifname ens7", 0) == 0);
         }
         SECTION("a chain's policy changed") {
-                auto k = kernel_holding(plan);
+                auto k = kernel_ens5_ens6();
                 k.chains[1].policy = 0;  // NF_DROP
                 const auto diffs = natd::compare_ruleset(plan, k);
                 CHECK(diffs ==
@@ -141,7 +254,7 @@ TEST_CASE("Comparing the kernel's table with the plan finds every difference", "
                               "chain forward has a different type, hook, priority or policy"});
         }
         SECTION("a rule without natd's comment") {
-                auto k = kernel_holding(plan);
+                auto k = kernel_ens5_ens6();
                 k.rules[0].comment.clear();
                 CHECK(natd::compare_ruleset(plan, k) ==
                       std::vector<std::string>{
@@ -149,7 +262,7 @@ TEST_CASE("Comparing the kernel's table with the plan finds every difference", "
                               "\"natd: masquerade\""});
         }
         SECTION("a chain someone else added") {
-                auto k = kernel_holding(plan);
+                auto k = kernel_ens5_ens6();
                 k.chains.push_back({"sneaky", false, "", 0, 0, 0});
                 CHECK(natd::compare_ruleset(plan, k) ==
                       std::vector<std::string>{"chain sneaky is not natd's"});
