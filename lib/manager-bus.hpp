@@ -1,21 +1,18 @@
-// natd's D-Bus API, io.natd1 (doc/manager-api.txt): the Manager's state as
-// properties with PropertiesChanged, Reload() and Reapply(), and the
-// Diagnostic interface's counters.
+// natd's side of io.natd1 (doc/manager-api.txt, lib/bus-schema.hpp): the
+// Manager's state as properties with PropertiesChanged, its methods, and
+// the Diagnostic interface's counters, all exported from the schema.
 #pragma once
 
 #include <memory>
 #include <optional>
+#include <vector>
 
+#include "bus-schema.hpp"
 #include "daemon-status.hpp"
 #include "handles.hpp"
 #include "result.hpp"
 
 namespace natd {
-
-inline constexpr const char* kBusName = "io.natd1";
-inline constexpr const char* kObjectPath = "/io/natd1";
-inline constexpr const char* kManagerInterface = "io.natd1.Manager";
-inline constexpr const char* kDiagnosticInterface = "io.natd1.Diagnostic";
 
 // What the bus object needs from the daemon; Manager implements it.
 class ManagerBusBackend {
@@ -44,16 +41,13 @@ private:
         static int get_property(sd_bus* bus, const char* path, const char* interface,
                                 const char* property, sd_bus_message* reply, void* userdata,
                                 sd_bus_error* error);
-        static int method_reload(sd_bus_message* m, void* userdata, sd_bus_error* error);
-        static int method_reapply(sd_bus_message* m, void* userdata, sd_bus_error* error);
-        static int method_teardown(sd_bus_message* m, void* userdata, sd_bus_error* error);
-        static int method_get_rule_counters(sd_bus_message* m, void* userdata, sd_bus_error* error);
-        static int method_get_conntrack(sd_bus_message* m, void* userdata, sd_bus_error* error);
+        static int call_method(sd_bus_message* m, void* userdata, sd_bus_error* error);
+        // Does what the method asks; the reply's values go into `reply`.
+        Status run(bus::MethodId method, DaemonStatus& reply);
 
         sd_bus* bus_;
         ManagerBusBackend& backend_;
-        SdBusSlotPtr manager_slot_;
-        SdBusSlotPtr diagnostic_slot_;
+        std::vector<SdBusSlotPtr> slots_;  // one per interface
         std::optional<DaemonStatus> published_;
 };
 

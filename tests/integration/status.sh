@@ -11,8 +11,11 @@
 #   d. reload (a new subnet, then a broken configuration: FILE:LINE, the
 #      running configuration kept), reapply, and a repair counted;
 #   e. an unprivileged user may read the status but not reload or reapply;
-#   f. timing figures (natd-ctl status latency, reload -> route).
-# They run in the order a, b, e, f, d, c (one natd until c stops it). The
+#   f. timing figures (natd-ctl status latency, reload -> route);
+#   g. Introspect on /io/natd1, as root and as nobody, answers the io.natd1.*
+#      interfaces of doc/io.natd1.xml (members, signatures, property access,
+#      annotations; compared parsed, by introspection.py).
+# They run in the order a, b, e, g, f, d, c (one natd until c stops it). The
 # JSON is checked against doc/natd-ctl-status-json.txt at every step.
 # Usage: status.sh PATH-TO-natd [PATH-TO-natd-ctl]   (root; exit 77 = skipped)
 #        (natd-ctl defaults to the one next to natd)
@@ -214,6 +217,18 @@ for method in reload reapply; do
     pass "e. natd-ctl $method as nobody: exit $CTL_RC, $CTL_ERR"
 done
 natd_alive || fail "e. natd exited after the denied calls"
+
+# --- g. introspection ------------------------------------------------------
+BUS_XML=$INTEG_DIR/../../doc/io.natd1.xml
+for who in root nobody; do
+    as=()
+    [[ $who == root ]] || as=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
+    xml=$("${as[@]}" busctl --timeout=5 --xml-interface introspect io.natd1 /io/natd1 2>&1) ||
+        fail "g. busctl introspect io.natd1 /io/natd1 as $who failed: $xml"
+    out=$($PY "$INTEG_DIR/introspection.py" "$BUS_XML" <<<"$xml" 2>&1) ||
+        fail "g. natd's introspection (as $who) differs from doc/io.natd1.xml:"$'\n'"$out"$'\n'"natd answered:"$'\n'"$xml"
+    pass "g. Introspect as $who: $out"
+done
 
 # --- f. timing ------------------------------------------------------------
 lat=()
