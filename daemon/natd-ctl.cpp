@@ -9,6 +9,7 @@
 #include <string>
 #include <unistd.h>
 
+#include "config-commands.hpp"
 #include "config.hpp"
 #include "daemon-status.hpp"
 #include "exit-codes.hpp"
@@ -138,16 +139,8 @@ int main(int argc, char** argv) {
                 natd::setup_logging(false);
                 return natd::run_teardown(paths.root);
         }
-        if (command == "check-config") {
-                const natd::ConfigLocation where = paths.location();
-                const natd::ConfigLoad load = natd::load_config(where);
-                for (const auto& e : load.errors)
-                        std::fprintf(stderr, "%s\n", e.str().c_str());
-                if (!load.ok())
-                        return natd::kExitUsage;
-                std::printf("%s: configuration valid\n", where.main_file.c_str());
-                return natd::kExitSuccess;
-        }
+        if (command == "check-config")
+                return natd::check_config(paths.location(), stdout, stderr);
         std::fprintf(stderr, "natd-ctl: unknown command '%s'\n", command.c_str());
         return natd::kExitUsage;
 }

@@ -6,7 +6,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "config-commands.hpp"
 #include "config.hpp"
+#include "exit-codes.hpp"
 #include "logging.hpp"
 #include "manager-client.hpp"
 #include "manager.hpp"
@@ -24,6 +26,8 @@ void print_help() {
                 "                      drop-ins are read from FILE.d/*.conf)\n"
                 "  -r, --root DIR      take every file natd reads or writes under DIR\n"
                 "      --check-config  validate the configuration and exit\n"
+                "      --dump-config   print the effective configuration, every key with\n"
+                "                      the file and line it comes from, and exit\n"
                 "      --once          wait, apply, verify, then exit (0 on success)\n"
                 "      --teardown      remove natd's table, routes, drop-ins, sysctl file and\n"
                 "                      state (for package removal), then exit\n"
@@ -37,11 +41,12 @@ void print_help() {
 }  // namespace
 
 int main(int argc, char** argv) {
-        enum { kCheckConfig = 1000, kOnce, kTeardown, kVersion };
+        enum { kCheckConfig = 1000, kDumpConfig, kOnce, kTeardown, kVersion };
         const option options[] = {
                 {"config", required_argument, nullptr, 'c'},
                 {"root", required_argument, nullptr, 'r'},
                 {"check-config", no_argument, nullptr, kCheckConfig},
+                {"dump-config", no_argument, nullptr, kDumpConfig},
                 {"once", no_argument, nullptr, kOnce},
                 {"teardown", no_argument, nullptr, kTeardown},
                 {"debug", no_argument, nullptr, 'd'},
@@ -51,6 +56,7 @@ int main(int argc, char** argv) {
         };
         natd::ConfigPaths paths;
         bool check_only = false;
+        bool dump = false;
         bool once = false;
         bool teardown = false;
         bool debug = false;
@@ -60,6 +66,9 @@ int main(int argc, char** argv) {
                 switch (c) {
                 case kCheckConfig:
                         check_only = true;
+                        break;
+                case kDumpConfig:
+                        dump = true;
                         break;
                 case kOnce:
                         once = true;
@@ -89,19 +98,15 @@ int main(int argc, char** argv) {
         if (teardown)
                 return natd::run_teardown(paths.root);
         const natd::ConfigLocation where = paths.location();
-        natd::ConfigLoad load = natd::load_config(where);
-        for (const auto& e : load.errors)
-                std::fprintf(stderr, "%s\n", e.str().c_str());
-        if (!load.ok()) {
-                std::fprintf(stderr, "natd: configuration invalid, nothing applied\n");
+        if (check_only)
+                return natd::check_config(where, stdout, stderr);
+        if (dump)
+                return natd::dump_config(where, stdout, stderr);
+        auto config = natd::load_valid_config(where, stderr);
+        if (!config)
                 return natd::kExitUsage;
-        }
-        if (check_only) {
-                std::printf("%s: configuration valid\n", where.main_file.c_str());
-                return natd::kExitSuccess;
-        }
 
-        auto manager = natd::Manager::create(std::move(load.config), {paths.root, where, once});
+        auto manager = natd::Manager::create(std::move(*config), {paths.root, where, once});
         if (!manager.ok()) {
                 spdlog::critical("{}", manager.error());
                 return natd::kExitFailure;

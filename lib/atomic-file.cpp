@@ -2,12 +2,12 @@
 
 #include <cerrno>
 #include <fcntl.h>
-#include <fstream>
 #include <random>
 #include <sstream>
 #include <unistd.h>
 
 #include "error.hpp"
+#include "read-file.hpp"
 
 namespace natd {
 
@@ -66,21 +66,13 @@ size_t remove_stale_temporaries(const std::filesystem::path& path) {
         return removed;
 }
 
-Result<std::string> read_file(const std::filesystem::path& path) {
-        std::ifstream f(path, std::ios::binary);
-        if (!f)
-                return errno_error("read " + path.string(), errno);
-        std::ostringstream content;
-        content << f.rdbuf();
-        if (f.bad())
-                return errno_error("read " + path.string(), errno);
-        return content.str();
-}
-
 Result<WriteOutcome> write_file_atomically(const std::filesystem::path& path,
                                            std::string_view content, mode_t mode,
                                            const FileOps& ops) {
-        if (auto old = read_file(path); old.ok() && old.value() == content)
+        // Larger than `content` cannot be equal; a symlink is replaced, not
+        // compared through; anything unreadable is simply written.
+        if (auto old = read_file(path, content.size(), Symlinks::Refuse);
+            old.ok() && old.value() == content)
                 return WriteOutcome::Unchanged;
 
         std::error_code ec;

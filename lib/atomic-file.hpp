@@ -39,9 +39,6 @@ Result<WriteOutcome> write_file_atomically(const std::filesystem::path& path,
 // temporary files (".<name>.natd-*"). Returns how many went.
 size_t remove_stale_temporaries(const std::filesystem::path& path);
 
-// Reads a whole file; nullopt-like error when it does not exist.
-Result<std::string> read_file(const std::filesystem::path& path);
-
 // Removes a file; a missing one is fine.
 Status remove_file(const std::filesystem::path& path);
 

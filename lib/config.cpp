@@ -2,10 +2,11 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <fcntl.h>
 #include <system_error>
-#include <unistd.h>
 #include <utility>
+
+#include "config-schema.hpp"
+#include "read-file.hpp"
 
 namespace natd {
 
@@ -30,37 +31,33 @@ std::string cat(const Parts&... parts) {
         return s;
 }
 
-// The parsers say "invalid THING 'TEXT': REASON". Config errors name the key
-// between the text and the reason, so keep only REASON (or everything, should
-// a parser ever word it differently: better repetitive than lost).
-std::string reason_of(const std::string& message, std::string_view text) {
-        const std::string marker = cat("'", text, "': ");
-        const size_t pos = message.find(marker);
-        return pos == std::string::npos ? message : message.substr(pos + marker.size());
+// Which section the lines being read belong to.
+struct Section {
+        enum class Kind {
+                None,     // before the first header: assignments are errors
+                Known,    // one of the schema's sections
+                Ignored,  // unknown or malformed header, already reported once
+        };
+        Kind kind = Kind::None;
+        std::string_view name;
+};
+
+bool is_known_section(std::string_view name) {
+        const auto& schema = config_schema();
+        return std::any_of(schema.begin(), schema.end(),
+                           [&](const ConfigKey& k) { return k.section == name; });
 }
 
-// Where a value came from, so that errors found only once every file has been
-// read still point at the assignment responsible.
-struct Origin {
-        std::string file;
-        unsigned line = 0;  // 0: never assigned, the built-in default
-        size_t seq = 0;     // assignment order across all sources
-
-        [[nodiscard]] std::string where() const { return cat(file, ":", std::to_string(line)); }
-};
-
-enum class Section {
-        None,  // before the first header: assignments are errors
-        Interfaces,
-        Routes,
-        Ignored,  // unknown or malformed header, already reported once
-};
-
+// Reads the sources against config_schema(): nothing in here knows a key.
 class Parser {
 public:
+        Parser() { load_.origins.resize(config_schema().size()); }
+
         ConfigLoad run(const std::vector<ConfigSource>& sources) {
-                for (const auto& source : sources)
+                for (const auto& source : sources) {
+                        load_.files.push_back(source.name);
                         parse_source(source);
+                }
                 verify();
                 return std::move(load_);
         }
@@ -69,7 +66,7 @@ private:
         void error(const std::string& file, unsigned line, std::string message) {
                 load_.errors.push_back(ConfigError{file, line, std::move(message)});
         }
-        void error(const Origin& at, std::string message) {
+        void error(const ConfigOrigin& at, std::string message) {
                 error(at.file, at.line, std::move(message));
         }
 
@@ -78,7 +75,7 @@ private:
                 if (text.starts_with("\xEF\xBB\xBF"))  // UTF-8 BOM, as systemd allows
                         text.remove_prefix(3);
                 // Every file starts outside any section, as in systemd.
-                Section section = Section::None;
+                Section section;
                 unsigned line_no = 0;
                 size_t pos = 0;
                 while (pos < text.size()) {
@@ -100,17 +97,15 @@ private:
                         if (l.size() < 3 || l.back() != ']') {
                                 error(file, line,
                                       cat("invalid section header '", l, "': expected [Section]"));
-                                section = Section::Ignored;
+                                section = {Section::Kind::Ignored, {}};
                                 return;
                         }
                         const std::string_view name = l.substr(1, l.size() - 2);
-                        if (name == "Interfaces") {
-                                section = Section::Interfaces;
-                        } else if (name == "Routes") {
-                                section = Section::Routes;
+                        if (is_known_section(name)) {
+                                section = {Section::Kind::Known, name};
                         } else {
                                 error(file, line, cat("unknown section [", name, "]"));
-                                section = Section::Ignored;
+                                section = {Section::Kind::Ignored, {}};
                         }
                         return;
                 }
@@ -125,127 +120,62 @@ private:
                         error(file, line, "missing key name before '='");
                         return;
                 }
-                switch (section) {
-                case Section::None:
+                switch (section.kind) {
+                case Section::Kind::None:
                         error(file, line, "assignment outside of any section");
                         return;
-                case Section::Ignored:
+                case Section::Kind::Ignored:
                         return;
-                case Section::Interfaces:
-                case Section::Routes:
-                        assign(section, key, value, Origin{file, line, ++seq_});
+                case Section::Kind::Known:
+                        assign(section.name, key, value, ConfigOrigin{file, line, ++order_});
                         return;
                 }
         }
 
-        void assign(Section section, std::string_view key, std::string_view value,
-                    const Origin& at) {
-                Config& c = load_.config;
-                if (section == Section::Interfaces) {
-                        if (key == "Public")
-                                assign_selector(key, value, at, c.public_selector,
-                                                Config{}.public_selector, public_origin_);
-                        else if (key == "Private")
-                                assign_selector(key, value, at, c.private_selector,
-                                                Config{}.private_selector, private_origin_);
-                        else if (key == "WaitTimeoutSec")
-                                assign_timeout(value, at);
+        void assign(std::string_view section, std::string_view name, std::string_view value,
+                    const ConfigOrigin& at) {
+                const auto& schema = config_schema();
+                const auto row =
+                        std::find_if(schema.begin(), schema.end(), [&](const ConfigKey& k) {
+                                return k.section == section && k.name == name;
+                        });
+                if (row == schema.end()) {
+                        error(at, cat("unknown key '", name, "' in section [", section, "]"));
+                        return;
+                }
+                const ConfigKey& key = *row;
+                KeyOrigins& origins = load_.origins[static_cast<size_t>(row - schema.begin())];
+                Config& config = load_.config;
+                if (value.empty()) {
+                        key.reset(config);
+                        origins = KeyOrigins{at, {}};
+                        return;
+                }
+                if (!key.list) {
+                        // The origin moves only with the value: a rejected
+                        // assignment leaves the previous one responsible.
+                        if (auto r = key.assign(config, value); !r)
+                                error(at, r.error());
                         else
-                                error(at, cat("unknown key '", key, "' in section [Interfaces]"));
-                } else {
-                        if (key == "Subnets")
-                                assign_subnets(value, at);
-                        else if (key == "Gateway")
-                                assign_gateway(value, at);
-                        else
-                                error(at, cat("unknown key '", key, "' in section [Routes]"));
-                }
-        }
-
-        void assign_selector(std::string_view key, std::string_view value, const Origin& at,
-                             Selector& target, const Selector& fallback, Origin& origin) {
-                // The origin moves only with the value: a rejected assignment
-                // leaves the previous one responsible.
-                if (value.empty()) {
-                        target = fallback;
-                        origin = at;
+                                origins.value = at;
                         return;
                 }
-                auto s = Selector::parse(value);
-                if (!s) {
-                        // Selector::parse() reads a ':' as "this is a MAC address".
-                        const char* what = value.find(':') != std::string_view::npos
-                                                   ? "invalid MAC address '"
-                                                   : "invalid selector '";
-                        error(at,
-                              cat(what, value, "' in ", key, "=: ", reason_of(s.error(), value)));
-                        return;
-                }
-                target = std::move(s).value();
-                origin = at;
-        }
-
-        void assign_timeout(std::string_view value, const Origin& at) {
-                if (value.empty()) {
-                        load_.config.wait_timeout = Config{}.wait_timeout;
-                        return;
-                }
-                auto t = parse_timespan(value);
-                if (!t) {
-                        error(at, cat("invalid time span '", value,
-                                      "' in WaitTimeoutSec=: ", reason_of(t.error(), value)));
-                        return;
-                }
-                load_.config.wait_timeout = t.value();
-        }
-
-        void assign_subnets(std::string_view value, const Origin& at) {
-                auto& subnets = load_.config.subnets;
-                if (value.empty()) {
-                        subnets.clear();
-                        subnet_origins_.clear();
-                        return;
-                }
+                // Every bad item is reported, the good ones are kept.
                 while (!value.empty()) {
-                        const size_t end = value.find_first_of(whitespace);
-                        const std::string_view item = value.substr(0, end);
+                        const std::string_view item =
+                                value.substr(0, value.find_first_of(whitespace));
                         value = trim(value.substr(item.size()));
-                        auto cidr = Ipv4Cidr::parse(item);
-                        if (!cidr) {
-                                error(at, cat("invalid CIDR '", item,
-                                              "' in Subnets=: ", reason_of(cidr.error(), item)));
-                                continue;
-                        }
-                        // An interface address pasted where a subnet belongs: say
-                        // which subnet it is in rather than guess.
-                        if (!cidr.value().is_network()) {
-                                error(at, cat("'", item,
-                                              "' in Subnets= has host bits set; did you mean ",
-                                              cidr.value().network().str(), "?"));
-                                continue;
-                        }
-                        if (std::find(subnets.begin(), subnets.end(), cidr.value()) !=
-                            subnets.end())
-                                continue;
-                        subnets.push_back(cidr.value());
-                        subnet_origins_.push_back(at);
+                        auto added = key.assign(config, item);
+                        if (!added)
+                                error(at, added.error());
+                        else if (added.value())
+                                origins.items.push_back(at);
                 }
         }
 
-        void assign_gateway(std::string_view value, const Origin& at) {
-                if (value.empty()) {
-                        load_.config.gateway = Config{}.gateway;
-                        gateway_origin_ = at;
-                        return;
-                }
-                auto a = Ipv4Address::parse(value);
-                if (!a) {
-                        error(at, cat("invalid address '", value,
-                                      "' in Gateway=: ", reason_of(a.error(), value)));
-                        return;
-                }
-                load_.config.gateway = a.value();
-                gateway_origin_ = at;
+        template <auto Member>
+        const KeyOrigins& origins_of() const {
+                return load_.origins[config_key_index<Member>()];
         }
 
         // Checks that need the final values: each error points at the
@@ -254,23 +184,28 @@ private:
                 const Config& c = load_.config;
 
                 if (c.public_selector == c.private_selector) {
-                        const bool private_later = private_origin_.seq >= public_origin_.seq;
-                        const Origin& at = private_later ? private_origin_ : public_origin_;
-                        const Origin& other = private_later ? public_origin_ : private_origin_;
+                        const ConfigOrigin& public_at =
+                                origins_of<&Config::public_selector>().value;
+                        const ConfigOrigin& private_at =
+                                origins_of<&Config::private_selector>().value;
+                        const bool private_later = private_at.order >= public_at.order;
+                        const ConfigOrigin& at = private_later ? private_at : public_at;
+                        const ConfigOrigin& other = private_later ? public_at : private_at;
                         const char* key = private_later ? "Private" : "Public";
                         const char* other_key = private_later ? "Public" : "Private";
                         const std::string other_where =
-                                other.line == 0 ? "the default" : cat("set at ", other.where());
+                                other.is_default() ? "the default" : cat("set at ", other.str());
                         error(at,
                               cat(key, "=", c.public_selector.str(),
                                   " selects the same interface as ", other_key, "= (", other_where,
                                   "); the public and private interfaces must differ"));
                 }
 
+                const auto& subnet_at = origins_of<&Config::subnets>().items;
                 const Ipv4Cidr everything{};
                 for (size_t j = 0; j < c.subnets.size(); ++j) {
                         if (c.subnets[j] == everything) {
-                                error(subnet_origins_[j],
+                                error(subnet_at[j],
                                       "0.0.0.0/0 in Subnets= would hijack every destination; "
                                       "list the private subnets instead");
                                 continue;
@@ -281,9 +216,9 @@ private:
                                 if (c.subnets[i] == everything ||
                                     !c.subnets[i].overlaps(c.subnets[j]))
                                         continue;
-                                error(subnet_origins_[j],
-                                      cat("subnets ", c.subnets[i].str(), " (",
-                                          subnet_origins_[i].where(), ") and ", c.subnets[j].str(),
+                                error(subnet_at[j],
+                                      cat("subnets ", c.subnets[i].str(), " (", subnet_at[i].str(),
+                                          ") and ", c.subnets[j].str(),
                                           " overlap; list each network once"));
                         }
                 }
@@ -300,46 +235,61 @@ private:
                         else if ((g >> 24) == 127)
                                 problem = "a loopback address";
                         if (problem)
-                                error(gateway_origin_, cat("Gateway=", c.gateway->str(), " is ",
-                                                           problem, ", not a usable next hop"));
+                                error(origins_of<&Config::gateway>().value,
+                                      cat("Gateway=", c.gateway->str(), " is ", problem,
+                                          ", not a usable next hop"));
                 }
         }
 
         ConfigLoad load_;
-        Origin public_origin_;
-        Origin private_origin_;
-        Origin gateway_origin_;
-        std::vector<Origin> subnet_origins_;  // parallel to load_.config.subnets
-        size_t seq_ = 0;
+        size_t order_ = 0;
 };
 
-// The whole file, or the errno that stopped reading it. POSIX rather than
-// iostreams: errors must say why ("Permission denied", "Is a directory").
-int read_file(const std::filesystem::path& path, std::string& out) {
-        const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return errno;
-        out.clear();
-        char buf[8192];
-        int err = 0;
-        for (;;) {
-                const ssize_t n = ::read(fd, buf, sizeof buf);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0) {
-                        err = errno;
-                        break;
-                }
-                if (n == 0)
-                        break;
-                out.append(buf, static_cast<size_t>(n));
-        }
-        ::close(fd);
-        return err;
+// A file that could not be read, as "FILE: REASON". read_file() words its
+// failures "PATH: REASON": keep REASON, the ConfigError names the file.
+ConfigError read_error(const std::filesystem::path& path, const Error& failure) {
+        const std::string prefix = cat(path.string(), ": ");
+        std::string reason = failure.message.starts_with(prefix)
+                                     ? failure.message.substr(prefix.size())
+                                     : failure.message;
+        return ConfigError{path.string(), 0, std::move(reason)};
 }
 
-std::string errno_message(int err) {
-        return std::generic_category().message(err);
+// The *.conf names in the drop-in directory, sorted; whatever the entries
+// are but directories: reading them says what is wrong with the rest.
+std::vector<std::string> dropin_names(const std::filesystem::path& dir,
+                                      std::vector<ConfigError>& errors) {
+        std::vector<std::string> names;
+        std::error_code ec;
+        std::filesystem::directory_iterator it{dir, ec};
+        if (ec) {
+                if (ec != std::errc::no_such_file_or_directory)
+                        errors.push_back(ConfigError{dir.string(), 0, ec.message()});
+                return names;
+        }
+        for (; it != std::filesystem::directory_iterator{}; it.increment(ec)) {
+                if (ec)
+                        break;
+                std::string name = it->path().filename().string();
+                // Like a shell glob, *.conf does not match hidden files.
+                if (name.starts_with('.') || !name.ends_with(".conf"))
+                        continue;
+                // A directory (or a symlink to one) is not a drop-in. Anything
+                // else is read: a dangling symlink, a loop or a FIFO is an error.
+                std::error_code status_ec;
+                if (it->is_directory(status_ec))
+                        continue;
+                names.push_back(std::move(name));
+        }
+        if (ec)
+                errors.push_back(ConfigError{dir.string(), 0, ec.message()});
+        std::sort(names.begin(), names.end());
+        return names;
+}
+
+bool is_a_symlink(const std::filesystem::path& path) {
+        std::error_code ec;
+        return std::filesystem::is_symlink(path, ec);
 }
 
 }  // namespace
@@ -348,6 +298,12 @@ std::string ConfigError::str() const {
         if (line == 0)
                 return cat(file, ": ", message);
         return cat(file, ":", std::to_string(line), ": ", message);
+}
+
+std::string ConfigOrigin::str() const {
+        if (is_default())
+                return "default";
+        return cat(file, ":", std::to_string(line));
 }
 
 ConfigLoad parse_config(const std::vector<ConfigSource>& sources) {
@@ -364,46 +320,21 @@ ConfigLoad load_config(const ConfigLocation& where) {
         std::vector<ConfigSource> sources;
         std::vector<ConfigError> io_errors;
 
-        ConfigSource main_source{where.main_file.string(), {}};
-        if (const int err = read_file(where.main_file, main_source.text); err == 0)
-                sources.push_back(std::move(main_source));
-        else if (err != ENOENT || where.main_file_required)
-                io_errors.push_back(ConfigError{main_source.name, 0, errno_message(err)});
+        auto main_text = read_file(where.main_file, kConfigFileMaxSize);
+        if (main_text)
+                sources.push_back({where.main_file.string(), std::move(main_text).value()});
+        else if (!main_text.failure().is(ENOENT) || where.main_file_required ||
+                 is_a_symlink(where.main_file))  // dangling: someone meant a file there
+                io_errors.push_back(read_error(where.main_file, main_text.failure()));
 
         const auto dir = where.dropin_dir();
-        std::error_code ec;
-        std::filesystem::directory_iterator it{dir, ec};
-        std::vector<std::string> names;
-        if (ec) {
-                if (ec != std::errc::no_such_file_or_directory)
-                        io_errors.push_back(ConfigError{dir.string(), 0, ec.message()});
-        } else {
-                for (; it != std::filesystem::directory_iterator{}; it.increment(ec)) {
-                        if (ec)
-                                break;
-                        std::string name = it->path().filename().string();
-                        // Like a shell glob, *.conf does not match hidden files.
-                        if (name.starts_with('.') || !name.ends_with(".conf"))
-                                continue;
-                        std::error_code status_ec;
-                        const auto type = it->status(status_ec).type();
-                        // Directories and the like are not drop-ins; a dangling
-                        // symlink is kept so that reading it reports why.
-                        if (type != std::filesystem::file_type::regular &&
-                            type != std::filesystem::file_type::not_found)
-                                continue;
-                        names.push_back(std::move(name));
-                }
-                if (ec)
-                        io_errors.push_back(ConfigError{dir.string(), 0, ec.message()});
-        }
-        std::sort(names.begin(), names.end());
-        for (const auto& name : names) {
-                ConfigSource source{(dir / name).string(), {}};
-                if (const int err = read_file(dir / name, source.text); err != 0)
-                        io_errors.push_back(ConfigError{source.name, 0, errno_message(err)});
+        for (const auto& name : dropin_names(dir, io_errors)) {
+                const auto path = dir / name;
+                auto text = read_file(path, kConfigFileMaxSize);
+                if (text)
+                        sources.push_back({path.string(), std::move(text).value()});
                 else
-                        sources.push_back(std::move(source));
+                        io_errors.push_back(read_error(path, text.failure()));
         }
 
         ConfigLoad load = parse_config(sources);

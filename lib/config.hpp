@@ -1,6 +1,7 @@
 // natd's configuration: /etc/natd/natd.conf, then natd.conf.d/*.conf.
 #pragma once
 
+#include <cstddef>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -39,9 +40,29 @@ struct ConfigError {
         [[nodiscard]] std::string str() const;  // "FILE:LINE: message" or "FILE: message"
 };
 
+// Where a value came from: an assignment, or the built-in default.
+struct ConfigOrigin {
+        std::string file;
+        unsigned line = 0;      // 0: the default
+        std::size_t order = 0;  // of the assignment, across all files; 0: the default
+
+        [[nodiscard]] bool is_default() const { return line == 0; }
+        [[nodiscard]] std::string str() const;  // "FILE:LINE" or "default"
+};
+
+// Where one key's effective value came from.
+struct KeyOrigins {
+        // A scalar's last assignment; a list's last empty assignment.
+        ConfigOrigin value;
+        std::vector<ConfigOrigin> items;  // a list's: one per item, in order
+};
+
 struct ConfigLoad {
         Config config;
         std::vector<ConfigError> errors;  // every error found; empty means valid
+        std::vector<std::string> files;   // the sources parsed, in order
+        // One per key of config_schema() (config-schema.hpp), in its order.
+        std::vector<KeyOrigins> origins;
 
         [[nodiscard]] bool ok() const { return errors.empty(); }
 };
@@ -77,9 +98,14 @@ struct ConfigPaths {
         }
 };
 
+// natd.conf and its drop-ins are read whole; larger is a mistake.
+inline constexpr std::size_t kConfigFileMaxSize = std::size_t{1024} * 1024;
+
 // Reads main_file (missing is fine unless required) and every *.conf in
-// dropin_dir() in lexical order, then parse_config(). I/O errors are
-// reported as ConfigErrors with line 0.
+// dropin_dir() in lexical order, then parse_config(). Files are read without
+// blocking (read-file.hpp): symlinks are followed, but a FIFO, a symlink loop
+// or a dangling symlink is an error, as is anything unreadable. I/O errors
+// are ConfigErrors with line 0.
 ConfigLoad load_config(const ConfigLocation& where);
 
 }  // namespace natd

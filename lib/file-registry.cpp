@@ -3,12 +3,20 @@
 #include <sstream>
 
 #include "atomic-file.hpp"
+#include "read-file.hpp"
 
 namespace natd {
 
+namespace {
+
+// A path a line: thousands of files would still fit.
+constexpr size_t kRegistryMaxSize = size_t{1024} * 1024;
+
+}  // namespace
+
 std::set<std::filesystem::path> FileRegistry::recorded() const {
         std::set<std::filesystem::path> paths;
-        auto text = read_file(under_root(kRegistryFile));
+        auto text = read_file(under_root(kRegistryFile), kRegistryMaxSize);
         if (!text.ok())
                 return paths;
         std::istringstream lines(text.value());

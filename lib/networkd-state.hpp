@@ -4,11 +4,15 @@
 // same state file that function reads, /run/systemd/netif/links/<ifindex>.
 #pragma once
 
+#include <cstddef>
 #include <filesystem>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "error.hpp"
 
 namespace natd {
 
@@ -28,8 +32,16 @@ struct NetworkdLink {
 // (no or empty NETWORK_FILE=).
 std::optional<NetworkdLink> parse_networkd_link(std::string_view state_file);
 
-// Every link networkd manages, by ifindex, read under `root`.
-std::map<int, NetworkdLink> read_networkd_links(const std::filesystem::path& root);
+// networkd's state files are a few hundred bytes; more is not networkd's.
+inline constexpr std::size_t kNetworkdStateMaxSize = std::size_t{64} * 1024;
+
+// Every link networkd manages, by ifindex, read under `root`. A state file
+// that cannot be read (a FIFO, a symlink, too large, unreadable) does not
+// stop the others: it is logged as an error, once until its problem changes,
+// and added to `problems` when given. A file gone since the directory was
+// listed is no problem: networkd replaced it, inotify says so again.
+std::map<int, NetworkdLink> read_networkd_links(const std::filesystem::path& root,
+                                                std::vector<Error>* problems = nullptr);
 
 // ifindex -> .network file, as route_dropin_location() takes it.
 std::map<int, std::string> network_files(const std::map<int, NetworkdLink>& links);

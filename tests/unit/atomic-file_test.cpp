@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include "atomic-file.hpp"
+#include "read-file.hpp"
 #include "scratch-dir.hpp"
 
 namespace fs = std::filesystem;
@@ -85,7 +86,7 @@ TEST_CASE("An atomic write creates directories and the file, once", "[atomic-fil
         auto first = natd::write_file_atomically(path, "[Route]\n");
         REQUIRE(first.ok());
         CHECK(first.value() == natd::WriteOutcome::Written);
-        CHECK(natd::read_file(path).value() == "[Route]\n");
+        CHECK(natd::read_file(path, 1024).value() == "[Route]\n");
         CHECK((fs::status(path).permissions() & fs::perms::others_read) != fs::perms::none);
 
         // Same content: not rewritten (networkd would reconfigure the link).
@@ -98,7 +99,7 @@ TEST_CASE("An atomic write creates directories and the file, once", "[atomic-fil
         auto third = natd::write_file_atomically(path, "[Route]\nGatewayOnLink=yes\n");
         REQUIRE(third.ok());
         CHECK(third.value() == natd::WriteOutcome::Written);
-        CHECK(natd::read_file(path).value() == "[Route]\nGatewayOnLink=yes\n");
+        CHECK(natd::read_file(path, 1024).value() == "[Route]\nGatewayOnLink=yes\n");
         CHECK(dir.entries(path.parent_path()) == 1);  // no temporary file left
 }
 
@@ -117,7 +118,7 @@ TEST_CASE("A failure at any step leaves the old file whole and no temporary file
         INFO("failing step " << static_cast<int>(failing));
         REQUIRE_FALSE(r.ok());
         CHECK(r.error().rfind("Could not ", 0) == 0);
-        CHECK(natd::read_file(path).value() == "old content\n");
+        CHECK(natd::read_file(path, 1024).value() == "old content\n");
         CHECK(dir.entries(dir.path) == 1);
 }
 
@@ -130,7 +131,7 @@ TEST_CASE("A failed directory sync reports an error after the rename", "[atomic-
         REQUIRE_FALSE(r.ok());
         CHECK(r.error().find("sync directory") != std::string::npos);
         // The rename happened: the content is whole, only its durability is unknown.
-        CHECK(natd::read_file(path).value() == "new\n");
+        CHECK(natd::read_file(path, 1024).value() == "new\n");
         CHECK(dir.entries(dir.path) == 1);
 }
 

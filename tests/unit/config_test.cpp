@@ -3,12 +3,15 @@
 #include <fstream>
 #include <random>
 #include <string>
+#include <sys/stat.h>
 #include <system_error>
 #include <unistd.h>
 #include <vector>
 
 #include <catch2/catch.hpp>
 
+#include "blocking-guard.hpp"
+#include "config-schema.hpp"
 #include "config.hpp"
 
 using natd::Config;
@@ -638,4 +641,101 @@ TEST_CASE("load_config reads the main file and sorted drop-ins", "[config]") {
                                               ": Permission denied"});
                 }
         }
+}
+
+TEST_CASE("load_config never blocks and reports every entry it cannot read", "[config]") {
+        const TempDir tmp;
+        const ConfigLocation where{tmp.path() / "etc/natd/natd.conf", false};
+        const auto dropin = [&](const char* name) { return where.dropin_dir() / name; };
+        const natd::test::BlockingGuard guard;
+
+        SECTION("a FIFO as the main file") {
+                fs::create_directories(where.main_file.parent_path());
+                REQUIRE(::mkfifo(where.main_file.c_str(), 0600) == 0);
+                CHECK(error_strings(load_config(where)) ==
+                      Strings{where.main_file.string() + ": not a regular file (FIFO)"});
+        }
+        SECTION("a FIFO, a symlink loop and a dangling symlink among the drop-ins") {
+                tmp.write("etc/natd/natd.conf.d/10-good.conf", "[Interfaces]\nPublic=eth0\n");
+                REQUIRE(::mkfifo(dropin("20-fifo.conf").c_str(), 0600) == 0);
+                fs::create_symlink("30-loop.conf", dropin("30-loop.conf"));
+                fs::create_symlink("nowhere.conf", dropin("40-dangling.conf"));
+                const auto load = load_config(where);
+                CHECK(error_strings(load) ==
+                      Strings{dropin("20-fifo.conf").string() + ": not a regular file (FIFO)",
+                              dropin("30-loop.conf").string() +
+                                      ": Too many levels of symbolic links",
+                              dropin("40-dangling.conf").string() + ": No such file or directory"});
+                // The readable files still count.
+                CHECK(load.config.public_selector.str() == "eth0");
+        }
+        SECTION("a dangling symlink as the main file is not a missing file") {
+                fs::create_directories(where.main_file.parent_path());
+                fs::create_symlink("nowhere.conf", where.main_file);
+                CHECK(error_strings(load_config(where)) ==
+                      Strings{where.main_file.string() + ": No such file or directory"});
+        }
+        SECTION("symlinks to files are followed, symlinks to directories skipped") {
+                tmp.write("elsewhere/vpc.conf", "[Routes]\nSubnets=10.0.1.0/24\n");
+                fs::create_directories(where.dropin_dir());
+                fs::create_symlink(tmp.path() / "elsewhere/vpc.conf", dropin("10-vpc.conf"));
+                fs::create_symlink(tmp.path() / "elsewhere", dropin("20-dir.conf"));
+                fs::create_directories(where.main_file.parent_path());
+                fs::create_symlink(tmp.path() / "elsewhere/vpc.conf", where.main_file);
+                const auto load = load_config(where);
+                CAPTURE(error_strings(load));
+                REQUIRE(load.ok());
+                CHECK(subnet_strings(load.config) == Strings{"10.0.1.0/24"});
+                CHECK(load.files ==
+                      Strings{where.main_file.string(), dropin("10-vpc.conf").string()});
+        }
+        SECTION("a file larger than natd reads") {
+                tmp.write("etc/natd/natd.conf",
+                          "[Routes]\n" + std::string(natd::kConfigFileMaxSize, '#') + "\n");
+                CHECK(error_strings(load_config(where)) ==
+                      Strings{where.main_file.string() + ": too large: more than 1 MiB"});
+        }
+        SECTION("an unreadable drop-in") {
+                // root reads anything: nothing to test there.
+                if (::geteuid() != 0) {
+                        tmp.write("etc/natd/natd.conf.d/a.conf", "[Interfaces]\n");
+                        fs::permissions(dropin("a.conf"), fs::perms::none);
+                        CHECK(error_strings(load_config(where)) ==
+                              Strings{dropin("a.conf").string() + ": Permission denied"});
+                }
+        }
+}
+
+TEST_CASE("every key's value has an origin", "[config]") {
+        const auto load = parse_config({
+                {"a.conf", "[Interfaces]\nPublic=eth0\nWaitTimeoutSec=5s\n"
+                           "[Routes]\nSubnets=10.0.1.0/24 10.0.2.0/24\nGateway=10.0.0.1\n"},
+                {"b.conf", "[Routes]\n\nSubnets=10.0.3.0/24 10.0.1.0/24\nGateway=\n"
+                           "[Interfaces]\nWaitTimeoutSec=x\n"},
+        });
+        CHECK(load.files == Strings{"a.conf", "b.conf"});
+        const auto& schema = natd::config_schema();
+        REQUIRE(load.origins.size() == schema.size());
+        const auto origin = [&](std::string_view name) {
+                for (size_t i = 0; i < schema.size(); ++i)
+                        if (schema[i].name == name)
+                                return load.origins[i];
+                FAIL("no key " << name);
+                return natd::KeyOrigins{};
+        };
+        CHECK(origin("Public").value.str() == "a.conf:2");
+        CHECK(origin("Private").value.str() == "default");
+        CHECK(origin("Private").value.is_default());
+        // A rejected assignment does not move the origin.
+        CHECK(origin("WaitTimeoutSec").value.str() == "a.conf:3");
+        // An empty assignment is where the default came back from.
+        CHECK(origin("Gateway").value.str() == "b.conf:4");
+        CHECK_FALSE(load.config.gateway.has_value());
+        // Lists: one per item; a duplicate keeps its first origin.
+        std::vector<std::string> items;
+        for (const auto& o : origin("Subnets").items)
+                items.push_back(o.str());
+        CHECK(subnet_strings(load.config) == Strings{"10.0.1.0/24", "10.0.2.0/24", "10.0.3.0/24"});
+        CHECK(items == Strings{"a.conf:5", "a.conf:5", "b.conf:3"});
+        CHECK(origin("Subnets").value.is_default());
 }

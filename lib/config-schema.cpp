@@ -1,0 +1,47 @@
+#include "config-schema.hpp"
+
+namespace natd {
+
+std::string ConfigKey::str() const {
+        std::string s = "[";
+        s += section;
+        s += "] ";
+        s += name;
+        s += "=";
+        return s;
+}
+
+const std::vector<ConfigKey>& config_schema() {
+        static const std::vector<ConfigKey> schema{
+                scalar_key<&Config::public_selector>(
+                        {"Interfaces", "Public",
+                         "The ENI facing the internet: kernel name, altname or MAC address."},
+                        selector_value()),
+                scalar_key<&Config::private_selector>(
+                        {"Interfaces", "Private", "The ENI the private subnets route to."},
+                        selector_value()),
+                scalar_key<&Config::wait_timeout>(
+                        {"Interfaces", "WaitTimeoutSec",
+                         "How long to wait for both interfaces before giving up (exit 1)."},
+                        timespan_value()),
+                list_key<&Config::subnets>(
+                        {"Routes", "Subnets",
+                         "The private subnets that send traffic through this NAT."},
+                        subnet_value()),
+                scalar_key<&Config::gateway>({"Routes", "Gateway",
+                                              "The next hop of the return routes; empty: .1 of the "
+                                              "private ENI's subnet."},
+                                             address_value()),
+        };
+        return schema;
+}
+
+std::size_t config_key_index(const Config& config, const void* field) {
+        const auto& schema = config_schema();
+        for (std::size_t i = 0; i < schema.size(); ++i)
+                if (schema[i].field(config) == field)
+                        return i;
+        std::abort();  // a member of Config without a row in the schema
+}
+
+}  // namespace natd

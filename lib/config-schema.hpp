@@ -1,0 +1,141 @@
+// natd.conf's keys, declared once. The parser (config.cpp), --dump-config
+// (config-dump.cpp) and the documentation check (tests/unit) all read this
+// table: a new key is a new row here, a member of Config and, for a new kind
+// of value, a ValueType (config-values.hpp). A key's default is its
+// member's initializer in Config.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdlib>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "config-values.hpp"
+#include "config.hpp"
+
+namespace natd {
+
+struct ConfigKey {
+        std::string_view section;        // "Routes", without brackets
+        std::string_view name;           // "Subnets", without '='
+        std::string_view documentation;  // what the key means, one sentence
+        // A list's items accumulate over lines and files, each kept once; an
+        // empty assignment empties it. A scalar's last assignment wins; an
+        // empty one restores the default.
+        bool list = false;
+
+        // Parses `text` (a scalar's value, or one list item) into `config`.
+        // False: a list item that is already there.
+        std::function<Result<bool>(Config& config, std::string_view text)> assign;
+        // The empty assignment: the default, or no items.
+        std::function<void(Config& config)> reset;
+        // As natd.conf spells the value: one string for a scalar ("" for an
+        // unset optional, whose default is decided later), one per item.
+        std::function<std::vector<std::string>(const Config& config)> format;
+        // The member the key sets, to find a key by its member.
+        std::function<const void*(const Config& config)> field;
+
+        [[nodiscard]] std::string str() const;  // "[Routes] Subnets="
+};
+
+// Every key, grouped by section, in the order --dump-config shows them.
+const std::vector<ConfigKey>& config_schema();
+
+// The index in config_schema() of the key whose field is `field`, a member
+// of `config`; aborts when there is none (a member without a row).
+std::size_t config_key_index(const Config& config, const void* field);
+
+template <auto Member>
+std::size_t config_key_index() {
+        static const Config probe;
+        static const std::size_t index = config_key_index(probe, &(probe.*Member));
+        return index;
+}
+
+// --- building rows ----------------------------------------------------------
+
+struct KeyText {
+        std::string_view section;
+        std::string_view name;
+        std::string_view documentation;
+};
+
+template <auto Member>
+using MemberType = std::remove_cvref_t<decltype(std::declval<Config&>().*Member)>;
+
+template <typename T>
+struct IsOptional : std::false_type {};
+template <typename T>
+struct IsOptional<std::optional<T>> : std::true_type {};
+
+// A scalar: Member is a T, or a std::optional<T> whose nullopt default
+// means "decided later" (Gateway=: the private subnet's first host).
+template <auto Member, typename T>
+ConfigKey scalar_key(KeyText text, ValueType<T> type) {
+        using Field = MemberType<Member>;
+        constexpr bool optional = !std::is_same_v<Field, T> && IsOptional<Field>::value;
+        static_assert(std::is_same_v<Field, T> || optional);
+        return {
+                .section = text.section,
+                .name = text.name,
+                .documentation = text.documentation,
+                .list = false,
+                .assign = [parse = type.parse,
+                           name = text.name](Config& c, std::string_view v) -> Result<bool> {
+                        auto value = parse(v, name);
+                        if (!value)
+                                return value.failure();
+                        c.*Member = std::move(value).value();
+                        return true;
+                },
+                .reset = [](Config& c) { c.*Member = Config{}.*Member; },
+                .format = [format = type.format](const Config& c) -> std::vector<std::string> {
+                        if constexpr (optional)
+                                return {c.*Member ? format(*(c.*Member)) : std::string{}};
+                        else
+                                return {format(c.*Member)};
+                },
+                .field = [](const Config& c) -> const void* { return &(c.*Member); },
+        };
+}
+
+// A list: Member is a std::vector<T>, in the order configured, without
+// duplicates.
+template <auto Member, typename T>
+ConfigKey list_key(KeyText text, ValueType<T> type) {
+        static_assert(std::is_same_v<MemberType<Member>, std::vector<T>>);
+        return {
+                .section = text.section,
+                .name = text.name,
+                .documentation = text.documentation,
+                .list = true,
+                .assign = [parse = type.parse,
+                           name = text.name](Config& c, std::string_view v) -> Result<bool> {
+                        auto item = parse(v, name);
+                        if (!item)
+                                return item.failure();
+                        auto& items = c.*Member;
+                        if (std::find(items.begin(), items.end(), item.value()) != items.end())
+                                return false;
+                        items.push_back(std::move(item).value());
+                        return true;
+                },
+                .reset = [](Config& c) { (c.*Member).clear(); },
+                .format =
+                        [format = type.format](const Config& c) {
+                                std::vector<std::string> items;
+                                for (const auto& item : c.*Member)
+                                        items.push_back(format(item));
+                                return items;
+                        },
+                .field = [](const Config& c) -> const void* { return &(c.*Member); },
+        };
+}
+
+}  // namespace natd

@@ -1,0 +1,94 @@
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "config-dump.hpp"
+
+using natd::ConfigSource;
+using natd::format_config_dump;
+using natd::parse_config;
+
+TEST_CASE("--dump-config: every key, its value and where it came from", "[config-dump]") {
+        const auto load = parse_config({
+                {"/etc/natd/natd.conf", "[Interfaces]\n"
+                                        "Public=ens5\n"
+                                        "[Routes]\n"
+                                        "Subnets=10.0.1.0/24 10.0.2.0/24\n"},
+                {"/etc/natd/natd.conf.d/10-vpc.conf", "[Routes]\n"
+                                                      "Subnets=\n"
+                                                      "Subnets=10.0.3.0/24\n"
+                                                      "Subnets=10.0.4.0/24 10.0.3.0/24\n"
+                                                      "[Interfaces]\n"
+                                                      "WaitTimeoutSec=90\n"},
+        });
+        REQUIRE(load.ok());
+        CHECK(format_config_dump(load) ==
+              "# natd's effective configuration, read from:\n"
+              "#   /etc/natd/natd.conf\n"
+              "#   /etc/natd/natd.conf.d/10-vpc.conf\n"
+              "# Above each assignment: the file and line it comes from, or \"default\".\n"
+              "\n"
+              "[Interfaces]\n"
+              "# The ENI facing the internet: kernel name, altname or MAC address.\n"
+              "# /etc/natd/natd.conf:2\n"
+              "Public=ens5\n"
+              "\n"
+              "# The ENI the private subnets route to.\n"
+              "# default\n"
+              "Private=device-number-1\n"
+              "\n"
+              "# How long to wait for both interfaces before giving up (exit 1).\n"
+              "# /etc/natd/natd.conf.d/10-vpc.conf:6\n"
+              "WaitTimeoutSec=1min 30s\n"
+              "\n"
+              "[Routes]\n"
+              "# The private subnets that send traffic through this NAT.\n"
+              "# /etc/natd/natd.conf.d/10-vpc.conf:2\n"
+              "Subnets=\n"
+              "# /etc/natd/natd.conf.d/10-vpc.conf:3\n"
+              "Subnets=10.0.3.0/24\n"
+              "# /etc/natd/natd.conf.d/10-vpc.conf:4\n"
+              "Subnets=10.0.4.0/24\n"
+              "\n"
+              "# The next hop of the return routes; empty: .1 of the private ENI's subnet.\n"
+              "# default\n"
+              "Gateway=\n");
+}
+
+TEST_CASE("--dump-config without any file", "[config-dump]") {
+        const auto dump = format_config_dump(parse_config({}));
+        CHECK(dump.starts_with("# natd's effective configuration: no configuration files, every "
+                               "key has its default.\n"));
+        // Nothing but defaults, and every key once.
+        CHECK(dump.find("\n# /") == std::string::npos);
+        for (const char* line : {"\nPublic=device-number-0\n", "\nPrivate=device-number-1\n",
+                                 "\nWaitTimeoutSec=infinity\n", "\nSubnets=\n", "\nGateway=\n"}) {
+                CAPTURE(line);
+                const auto at = dump.find(line);
+                CHECK(at != std::string::npos);
+                CHECK(dump.find(line, at + 1) == std::string::npos);
+        }
+}
+
+TEST_CASE("--dump-config reads back as the same configuration", "[config-dump]") {
+        const std::vector<std::vector<ConfigSource>> configurations{
+                {},
+                {{"a.conf",
+                  "[Interfaces]\nPublic=0A:1B:2C:3D:4E:5F\nPrivate=eni-0123456789abcdef0\n"
+                  "WaitTimeoutSec=1h 2min 3s 4ms\n"
+                  "[Routes]\nSubnets=10.0.1.0/24\nSubnets=192.168.0.0/16 10.0.2.0/24\n"
+                  "Gateway=10.0.1.1\n"}},
+                {{"a.conf", "[Routes]\nSubnets=10.0.1.0/24\nGateway=10.0.1.1\n"},
+                 {"b.conf", "[Routes]\nSubnets=\nGateway=\n[Interfaces]\nWaitTimeoutSec=0\n"}},
+        };
+        for (const auto& sources : configurations) {
+                const auto load = parse_config(sources);
+                REQUIRE(load.ok());
+                const auto dump = format_config_dump(load);
+                CAPTURE(dump);
+                const auto again = parse_config({{"dump.conf", dump}});
+                REQUIRE(again.ok());
+                CHECK(again.config == load.config);
+        }
+}
