@@ -44,11 +44,15 @@ storm() {
     ip -n "$NS_NAT" -batch "$T/storm-$verb.batch"
 }
 
-t0='' t1=''
+t0='' t1='' del_pid=''
 kill -STOP "$NATD_PID"
 storm add
+# The deletions run while natd re-reads the links, so its dumps are
+# interrupted by changes (NLM_F_DUMP_INTR) and must be retried cleanly.
+storm del &
+del_pid=$!
 kill -CONT "$NATD_PID"
-storm del
+wait "$del_pid" || fail "deleting the bridges failed"
 now_ms t0
 info "created $BRIDGES bridges while natd was stopped, deleted them while it caught up"
 wait_until 30 enis_known || fail "natd did not come back to ready with both ENIs after the storm: $WAIT_OUT"$'\n'"$(tail -n 20 "$T/natd.log")"
