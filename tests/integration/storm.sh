@@ -6,8 +6,9 @@
 # buffer holds, so the kernel drops some (ENOBUFS). natd is continued and
 # the bridges are deleted again at once meanwhile, so natd re-reads links
 # and addresses while they change under it (interrupted dumps). Then:
-#   - natd-ctl status says ready and names both ENIs with their addresses
-#     (the interface table was rebuilt, never left empty or half-read);
+#   - natd-ctl status says ready and names both ENIs with their addresses,
+#     including one added to the public ENI while natd's queue was full
+#     (the interface table was re-read, never left empty or half-read);
 #   - each kind of drift — ruleset flushed, table deleted, a return route
 #     deleted, ip_forward=0 — is still repaired;
 #   - the private hosts reach the internet through the NAT.
@@ -18,6 +19,7 @@ set -euo pipefail
 source "$(dirname "$0")/drift-lib.sh"
 
 BRIDGES=${BRIDGES:-600}
+PUB_IP2=203.0.113.11
 
 drift_init integration.storm "$@"
 drift_vpc
@@ -29,7 +31,7 @@ check_egress " (before the storm)"
 enis_known() {
     ctl_status ""
     $SJ expect state='"ready"' public.name="\"$PUB_DEV\"" private.name="\"$PRIV_DEV\"" \
-        public.addresses="[\"$PUB_IP/24\"]" private.addresses="[\"$PRIV_IP/24\"]" <<<"$CTL_OUT"
+        public.addresses="[\"$PUB_IP/24\", \"$PUB_IP2/24\"]" private.addresses="[\"$PRIV_IP/24\"]" <<<"$CTL_OUT"
 }
 
 storm() {
@@ -47,6 +49,9 @@ storm() {
 t0='' t1='' del_pid=''
 kill -STOP "$NATD_PID"
 storm add
+# Announced while natd's queue is full, so this event is dropped: natd can
+# only learn of the address by re-reading links and addresses.
+ip -n "$NS_NAT" addr add "$PUB_IP2/24" dev "$PUB_DEV"
 # The deletions run while natd re-reads the links, so its dumps are
 # interrupted by changes (NLM_F_DUMP_INTR) and must be retried cleanly.
 storm del &
