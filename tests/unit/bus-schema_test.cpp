@@ -1,7 +1,9 @@
 // The schema's rows write a DaemonStatus into sd-bus messages and read it
 // back, without a bus: a message only needs an sd_bus that has started, and
-// one on one end of a socketpair starts without a peer (it never sends).
+// one on one end of a socketpair starts without a peer (what it sends stays
+// in the socket buffer).
 #include <cerrno>
+#include <memory>
 #include <set>
 #include <string>
 #include <sys/socket.h>
@@ -52,7 +54,9 @@ public:
 
 private:
         int fds_[2] = {-1, -1};
-        natd::SdBusPtr bus_;
+        // Not flushed when closed: with no peer, sd_bus_flush would wait for
+        // the authentication to time out.
+        std::unique_ptr<sd_bus, natd::FreeWith<sd_bus_close_unref>> bus_;
         uint64_t cookie_ = 0;
 };
 
