@@ -1,6 +1,10 @@
-// net.ipv4.ip_forward of natd's network namespace. /proc/sys is the only
-// interface the kernel offers for writing it (RTM_GETNETCONF only reads).
+// IPv4 forwarding of natd's network namespace: net.ipv4.ip_forward and the
+// per-interface net.ipv4.conf.<if>.forwarding the kernel actually checks.
+// /proc/sys is the only interface the kernel offers for writing them
+// (RTM_GETNETCONF only reads).
 #pragma once
+
+#include <string>
 
 #include "result.hpp"
 
@@ -8,5 +12,15 @@ namespace natd {
 
 Status set_ipv4_forwarding(bool enabled);
 Result<bool> read_ipv4_forwarding();
+
+// The kernel forwards a packet only when its input interface has
+// forwarding on. net.ipv4.ip_forward=1 turns it on for the interfaces
+// present when it changes, not for one switched off later nor for an ENI
+// attached later while net.ipv4.conf.default.forwarding is 0.
+Status set_interface_forwarding(const std::string& ifname, bool enabled);
+Result<bool> read_interface_forwarding(const std::string& ifname);
+
+// "net.ipv4.conf.ens6.forwarding": the sysctl's name, for messages.
+std::string interface_forwarding_key(const std::string& ifname);
 
 }  // namespace natd

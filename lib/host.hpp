@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "data-path.hpp"
 #include "file-registry.hpp"
 #include "kernel-committer.hpp"
 #include "networkd-state.hpp"
@@ -24,11 +25,14 @@ public:
         virtual ~Host() = default;
 
         // The kernel.
-        virtual Status set_forwarding(bool enabled) = 0;
+        // net.ipv4.ip_forward and the plan's two interfaces' own switch.
+        virtual Status set_forwarding(const NatPlan& plan) = 0;
         virtual Status replace_ruleset(const RulesetPlan& ruleset) = 0;
         // natd's own routes (kRouteProtocol) become exactly `wanted`.
         virtual Status sync_own_routes(const std::vector<RoutePlan>& wanted) = 0;
         virtual Verification verify(const NatPlan& plan) = 0;
+        // `ip route get` with an input interface: see data-path.hpp.
+        virtual RouteAnswer lookup_route(const RouteQuery& query) = 0;
         virtual Result<std::vector<std::string>> find_blockers() = 0;
 
         // natd's files, recorded in /var/lib/natd/files.

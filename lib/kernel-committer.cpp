@@ -5,6 +5,7 @@
 #include "foreign-rules.hpp"
 #include "forwarding.hpp"
 #include "nft-ruleset.hpp"
+#include "route-lookup.hpp"
 #include "route.hpp"
 
 namespace natd {
@@ -65,16 +66,39 @@ Result<std::vector<std::string>> KernelCommitter::find_blockers() {
         return find_forward_blockers(nfnl_);
 }
 
+Status KernelCommitter::set_forwarding(const NatPlan& plan) {
+        if (auto s = set_ipv4_forwarding(plan.forwarding); !s.ok())
+                return s;
+        for (const auto* i : {&plan.private_interface, &plan.public_interface})
+                if (auto s = set_interface_forwarding(i->name, plan.forwarding); !s.ok())
+                        return s;
+        return Ok{};
+}
+
+RouteAnswer KernelCommitter::lookup_route(const RouteQuery& query) {
+        return natd::lookup_route(rtnl_, query);
+}
+
 Verification KernelCommitter::verify(const NatPlan& plan) {
         Verification v;
-        auto forwarding = read_ipv4_forwarding();
-        if (forwarding.ok())
-                v.forwarding_enabled = forwarding.value();
-        if (!forwarding.ok())
-                v.forwarding.push_back(forwarding.error());
-        else if (forwarding.value() != plan.forwarding)
-                v.forwarding.push_back(std::string("net.ipv4.ip_forward is ") +
-                                       (forwarding.value() ? "1" : "0"));
+        bool all_on = true;
+        bool all_read = true;
+        auto check = [&](const Result<bool>& value, const std::string& key) {
+                if (!value.ok()) {
+                        v.forwarding.push_back(value.error());
+                        all_read = false;
+                        return;
+                }
+                all_on = all_on && value.value();
+                if (value.value() != plan.forwarding)
+                        v.forwarding.push_back(key + " is " + (value.value() ? "1" : "0"));
+        };
+        check(read_ipv4_forwarding(), "net.ipv4.ip_forward");
+        // The kernel asks the input interface: both directions need both.
+        for (const auto* i : {&plan.private_interface, &plan.public_interface})
+                check(read_interface_forwarding(i->name), interface_forwarding_key(i->name));
+        if (all_read)
+                v.forwarding_enabled = all_on;
 
         auto ruleset = read_ruleset(nfnl_, plan.ruleset.table);
         if (!ruleset.ok()) {

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "data-path.hpp"
 #include "kernel-status.hpp"
 #include "netlink-socket.hpp"
 #include "plan.hpp"
@@ -23,7 +24,7 @@ struct Verification {
         size_t own_routes = 0;                     // routes with natd's protocol in the kernel
 
         // What was read, for status.
-        std::optional<bool> forwarding_enabled;
+        std::optional<bool> forwarding_enabled;  // globally and on both interfaces
         bool table_present = false;
         std::vector<bool> route_present;  // per planned route, whoever installed it
 
@@ -37,6 +38,9 @@ class KernelCommitter {
 public:
         static Result<KernelCommitter> open();
 
+        // net.ipv4.ip_forward, then each of the plan's interfaces' own
+        // forwarding switch.
+        Status set_forwarding(const NatPlan& plan);
         // The nftables table, in one transaction.
         Status apply_ruleset(const RulesetPlan& ruleset);
         // natd's own routes (kRouteProtocol) become exactly `wanted`: the
@@ -46,6 +50,7 @@ public:
 
         // Reads forwarding, the table and the routes back.
         Verification verify(const NatPlan& plan);
+        RouteAnswer lookup_route(const RouteQuery& query);
 
         // Removes natd's table and natd's own routes: what `natd --teardown`
         // undoes in the kernel.

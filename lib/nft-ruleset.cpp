@@ -362,8 +362,13 @@ Result<KernelRuleset> read_ruleset_unguarded(NetlinkSocket& nfnl, const std::str
         auto* nlh = nftnl_nlmsg_build_hdr(buf.data(), NFT_MSG_GETTABLE, kFamily, NLM_F_ACK,
                                           nfnl.next_seq());
         nftnl_table_nlmsg_build_payload(nlh, t.get());
-        Status s = nfnl.request(nlh, [&](const nlmsghdr*) {
+        Status s = nfnl.request(nlh, [&](const nlmsghdr* reply) {
+                NftnlTablePtr parsed(nftnl_table_alloc());
+                if (!parsed || nftnl_table_nlmsg_parse(reply, parsed.get()) < 0)
+                        return MNL_CB_ERROR;
                 kernel.present = true;
+                if (nftnl_table_is_set(parsed.get(), NFTNL_TABLE_FLAGS))
+                        kernel.flags = nftnl_table_get_u32(parsed.get(), NFTNL_TABLE_FLAGS);
                 return MNL_CB_OK;
         });
         if (!s.ok()) {
@@ -431,6 +436,9 @@ std::vector<std::string> compare_ruleset(const RulesetPlan& plan, const KernelRu
                 diffs.push_back("table ip " + plan.table + " is missing");
                 return diffs;
         }
+        // A dormant table keeps its chains and rules but sees no packet.
+        if ((kernel.flags & NFT_TABLE_F_DORMANT) != 0)
+                diffs.push_back("table ip " + plan.table + " is dormant");
         for (const auto& want : plan.chains) {
                 const KernelChain* have = nullptr;
                 for (const auto& c : kernel.chains)

@@ -53,6 +53,7 @@ struct KernelRule {
 
 struct KernelRuleset {
         bool present = false;
+        uint32_t flags = 0;  // NFT_TABLE_F_*: dormant, owner, ...
         std::vector<KernelChain> chains;
         std::vector<KernelRule> rules;  // kernel order within each chain
 };

@@ -218,14 +218,17 @@ void report(const Desired& desired, const Target* t, const Observed& o, Memory& 
                         std::string summary = summarize(t->plan) + ", verified";
                         if (m.routes == RouteOwnership::Networkd)
                                 summary += " (routes by systemd-networkd)";
-                        if (o.blockers.empty()) {
+                        // Applied and verified, but the kernel would not
+                        // forward (a route, an address, a link natd does not
+                        // own) or another table drops what natd forwards.
+                        std::vector<std::string> problems = o.data_path;
+                        problems.insert(problems.end(), o.blockers.begin(), o.blockers.end());
+                        if (problems.empty()) {
                                 r.state = ManagerState::Ready;
                                 r.status = "Ready: " + summary;
                         } else {
-                                // Applied and verified, but another table drops
-                                // what natd forwards.
                                 r.state = ManagerState::Degraded;
-                                r.status = "Degraded: " + summary + "; " + join(o.blockers);
+                                r.status = "Degraded: " + summary + "; " + join(problems);
                         }
                         d.notify_ready = !m.ever_ready;
                         m.ever_ready = true;

@@ -70,6 +70,7 @@ struct Observed {
         bool networkd_reachable = false;            // a system bus to ask networkd on
         std::optional<NetworkdLink> networkd_link;  // networkd's state of the private ENI
         std::vector<std::string> blockers;          // foreign rules that drop NAT traffic
+        std::vector<std::string> data_path;         // check_data_path(): what the kernel refuses
         std::string last_foreign_nft;               // "nft, pid 42", for fight reports
         bool links_synchronized = true;             // the link table is a complete dump
         bool wait_timed_out = false;                // WaitTimeoutSec passed

@@ -75,6 +75,16 @@ void Reconciler::refresh_blockers() {
         blockers_ = std::move(found).value();
 }
 
+void Reconciler::note_data_path(std::vector<std::string> problems) {
+        if (problems == data_path_)
+                return;
+        for (const auto& p : problems)
+                spdlog::warn("Data path: {}", p);
+        if (problems.empty())
+                spdlog::info("Data path: the kernel forwards NAT traffic both ways again");
+        data_path_ = std::move(problems);
+}
+
 Observed Reconciler::observe(const Inputs& in, const Target* target,
                              const std::map<int, NetworkdLink>& networkd_links) {
         Observed o;
@@ -88,6 +98,11 @@ Observed Reconciler::observe(const Inputs& in, const Target* target,
         if (target == nullptr)
                 return o;
         o.kernel = host_.verify(target->plan);
+        // What natd does not own (the default route, addresses, link state)
+        // it can only check, the way a packet would.
+        o.data_path = check_data_path(target->plan, in.links, [this](const RouteQuery& q) {
+                return host_.lookup_route(q);
+        });
         const auto files = target_files(*target);
         o.files_current = host_.files_in_sync(files);
         o.dropin_current = host_.file_current(files.back());
@@ -110,8 +125,10 @@ Decision Reconciler::run(const Inputs& in) {
                 const Target* target = check_target(desired_, memory_, intact);
                 Observed o = observe(in, target, networkd_links);
                 o.applied_links_intact = intact;
-                if (o.kernel)
+                if (o.kernel) {
                         verification_ = o.kernel;
+                        note_data_path(o.data_path);
+                }
                 Decision d = reconcile(desired_, o, memory_, options_);
                 memory_ = d.memory;
                 emit(d.log);
@@ -160,7 +177,7 @@ void Reconciler::act(const std::vector<Action>& actions, const Target& target, c
 
 Status Reconciler::execute(const Action& action, const Target& target) {
         if (std::holds_alternative<SetForwarding>(action))
-                return host_.set_forwarding(target.plan.forwarding);
+                return host_.set_forwarding(target.plan);
         if (std::holds_alternative<ReplaceTable>(action))
                 return host_.replace_ruleset(target.plan.ruleset);
         if (const auto* routes = std::get_if<SyncRoutes>(&action))

@@ -58,6 +58,8 @@ public:
         // natd's files for the current target, as paths on this host.
         [[nodiscard]] const std::vector<std::string>& files() const { return files_; }
         [[nodiscard]] const std::vector<std::string>& blockers() const { return blockers_; }
+        // Why a NAT packet would not make it, as the last route lookups said.
+        [[nodiscard]] const std::vector<std::string>& data_path() const { return data_path_; }
 
 private:
         Observed observe(const Inputs& in, const Target* target,
@@ -65,6 +67,7 @@ private:
         void act(const std::vector<Action>& actions, const Target& target, const Inputs& in);
         Status execute(const Action& action, const Target& target);
         void refresh_blockers();
+        void note_data_path(std::vector<std::string> problems);
 
         Host& host_;
         ReconcileOptions options_;
@@ -74,6 +77,7 @@ private:
         std::vector<std::string> files_;
         std::vector<std::string> blockers_;
         bool blockers_read_ = false;
+        std::vector<std::string> data_path_;
         std::function<void()> on_async_change_;
 };
 

@@ -4,8 +4,8 @@
 
 namespace natd {
 
-Status SystemHost::set_forwarding(bool enabled) {
-        return set_ipv4_forwarding(enabled);
+Status SystemHost::set_forwarding(const NatPlan& plan) {
+        return committer_.set_forwarding(plan);
 }
 
 Status SystemHost::replace_ruleset(const RulesetPlan& ruleset) {
@@ -18,6 +18,10 @@ Status SystemHost::sync_own_routes(const std::vector<RoutePlan>& wanted) {
 
 Verification SystemHost::verify(const NatPlan& plan) {
         return committer_.verify(plan);
+}
+
+RouteAnswer SystemHost::lookup_route(const RouteQuery& query) {
+        return committer_.lookup_route(query);
 }
 
 Result<std::vector<std::string>> SystemHost::find_blockers() {

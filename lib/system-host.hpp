@@ -19,10 +19,11 @@ public:
             : committer_(committer), root_(std::move(root)), registry_(root_),
               bus_(std::move(bus)) {}
 
-        Status set_forwarding(bool enabled) override;
+        Status set_forwarding(const NatPlan& plan) override;
         Status replace_ruleset(const RulesetPlan& ruleset) override;
         Status sync_own_routes(const std::vector<RoutePlan>& wanted) override;
         Verification verify(const NatPlan& plan) override;
+        RouteAnswer lookup_route(const RouteQuery& query) override;
         Result<std::vector<std::string>> find_blockers() override;
 
         Result<FileRegistry::SyncResult>

@@ -10,6 +10,7 @@ links, and writes one line per event on stdout:
                                        DELRULE:ip:filter:FORWARD
     <us> route add|del <dst>/<len> dev <ifindex> proto <n> table <n>
     <us> forwarding 0|1                net.ipv4.conf.all.forwarding (ip_forward)
+    <us> ifforwarding <ifindex> 0|1    net.ipv4.conf.<if>.forwarding
     <us> link new|del <ifindex> <name> up|down altnames=<a,b|->
 
 <us> is the realtime clock in microseconds since the epoch (the clock of
@@ -122,8 +123,11 @@ class Out:
         if 1 not in a or 2 not in a:
             return
         ifindex = struct.unpack("=i", a[1])[0]
+        value = struct.unpack("=i", a[2])[0]
         if ifindex == -1:  # NETCONFA_IFINDEX_ALL: net.ipv4.ip_forward
-            self.say(f"{t} forwarding {struct.unpack('=i', a[2])[0]}")
+            self.say(f"{t} forwarding {value}")
+        elif ifindex > 0:  # -2 is NETCONFA_IFINDEX_DEFAULT
+            self.say(f"{t} ifforwarding {ifindex} {value}")
 
     def link(self, t: int, mtype: int, msg: bytes) -> None:
         ifindex, flags = struct.unpack_from("=iI", msg, 16 + 4)

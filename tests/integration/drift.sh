@@ -8,6 +8,9 @@
 #   insert    nft insert rule ip natd forward counter drop (a rule added)
 #   route     ip route del 10.0.2.0/24 (a return route)
 #   forward   sysctl -w net.ipv4.ip_forward=0
+#   ifforward sysctl -w net.ipv4.conf.ens6.forwarding=0 (the private ENI's own)
+#   pubforward sysctl -w net.ipv4.conf.ens5.forwarding=0 (the public ENI's own)
+#   dormant   nft add table ip natd '{ flags dormant; }'
 # Each time natd must put it back (the table in one transaction, by natd's
 # own process), the private hosts must reach the internet through the NAT
 # again, and natd-ctl status must count the repair. The time from the undo to
@@ -19,7 +22,8 @@
 # (fight.sh tests that). table, flush, rule and insert all undo the ruleset:
 # natd must repair 20 of them within a minute (the limit is "more than 20":
 # with the default 10 trials, table and flush make 20); before more, natd is
-# restarted.
+# restarted. forward, ifforward and pubforward all undo forwarding: natd is
+# restarted between them for the same reason.
 # Usage: drift.sh PATH-TO-natd [PATH-TO-natd-ctl]   (root; exit 77 = skipped)
 set -euo pipefail
 # shellcheck source=tests/integration/drift-lib.sh
@@ -37,7 +41,7 @@ drift_ready
 check_egress " (before any drift)"
 mon_start
 IFX=$(ifindex_of "$PRIV_DEV")
-RULESET_UNDOS=0
+declare -A UNDOS=()  # part -> undos natd repaired since it started
 SUMMARY=()
 
 # restored_NAME (table, flush, route, forward): the kernel state a
@@ -57,11 +61,30 @@ restored_insert() {
 restored_route() {
     natd_routes_on "$PRIV_DEV"
 }
+restored_dormant() {
+    local flags
+    flags=$(ip netns exec "$NS_NAT" nft -j list table ip natd |
+        $PY -c 'import json,sys; print(",".join(json.load(sys.stdin)["nftables"][1]["table"].get("flags", [])) or "-")')
+    [[ $flags != *dormant* ]] || { echo "table ip natd still has flags $flags"; return 1; }
+    restored_table
+}
+# sysctl_is KEY...: each KEY is 1 in the NAT instance.
+sysctl_is() {
+    local key v
+    for key in "$@"; do
+        v=$(ip netns exec "$NS_NAT" sysctl -n "$key")
+        [[ $v == 1 ]] || { echo "$key is $v"; return 1; }
+    done
+    echo "$* = 1"
+}
 restored_forward() {
-    local v
-    v=$(ip netns exec "$NS_NAT" sysctl -n net.ipv4.ip_forward)
-    [[ $v == 1 ]] || { echo "net.ipv4.ip_forward is $v"; return 1; }
-    echo "net.ipv4.ip_forward = 1"
+    sysctl_is net.ipv4.ip_forward
+}
+restored_ifforward() {
+    sysctl_is "net.ipv4.conf.$PRIV_DEV.forwarding"
+}
+restored_pubforward() {
+    sysctl_is "net.ipv4.conf.$PUB_DEV.forwarding"
 }
 
 # run_case NAME PART UNDO-ERE RESTORE-ERE COMMAND...: TRIALS times COMMAND in
@@ -71,12 +94,12 @@ run_case() {
     local name=$1 part=$2 undo_re=$3 restore_re=$4
     shift 4
     local i t0 out deltas=() r0 r1 found0 found1 stats p99
-    if [[ $part == ruleset ]] && ((RULESET_UNDOS + TRIALS > GUARD_LIMIT)); then
-        info "$name: natd has repaired its table $RULESET_UNDOS times this minute; restarting natd so that $TRIALS more stay under natd's limit of $GUARD_LIMIT"
+    if ((${UNDOS[$part]:-0} + TRIALS > GUARD_LIMIT)); then
+        info "$name: natd has repaired its $part ${UNDOS[$part]} times since it started; restarting natd so that $TRIALS more stay under natd's limit of $GUARD_LIMIT a minute"
         natd_stop
         natd_start
         natd_wait_ready
-        RULESET_UNDOS=0
+        UNDOS=()
     fi
     restore_re=${restore_re//PID/$NATD_PID}
     ctl_status 0
@@ -91,7 +114,7 @@ run_case() {
         mon_must "$REPAIR_TIMEOUT" "$restore_re" "$name, trial $i: natd did not repair after '$*'"
         deltas+=($((MON_US - t0)))
         out=$("restored_$name" 2>&1) || fail "$name, trial $i: after natd's repair event: $out"
-        [[ $part == ruleset ]] && RULESET_UNDOS=$((RULESET_UNDOS + 1))
+        UNDOS[$part]=$((${UNDOS[$part]:-0} + 1))
         info "$name, trial $i: '$*' -> repaired in $(us_ms "${deltas[-1]}") ms ($out)"
         check_egress " ($name, trial $i)"
     done
@@ -139,6 +162,18 @@ run_case forward forwarding \
     "^[0-9]+ forwarding 0$" \
     "^[0-9]+ forwarding 1$" \
     sysctl -w net.ipv4.ip_forward=0
+run_case ifforward forwarding \
+    "^[0-9]+ ifforwarding $IFX 0$" \
+    "^[0-9]+ ifforwarding $IFX 1$" \
+    sysctl -w "net.ipv4.conf.$PRIV_DEV.forwarding=0"
+run_case pubforward forwarding \
+    "^[0-9]+ ifforwarding $(ifindex_of "$PUB_DEV") 0$" \
+    "^[0-9]+ ifforwarding $(ifindex_of "$PUB_DEV") 1$" \
+    sysctl -w "net.ipv4.conf.$PUB_DEV.forwarding=0"
+run_case dormant ruleset \
+    "^[0-9]+ nft [0-9]+ nft NEWTABLE:ip:natd$" \
+    "^[0-9]+ nft PID natd .*NEWTABLE:ip:natd( |$)" \
+    nft add table ip natd '{ flags dormant; }'
 info "undo -> repaired ($TRIALS trials each; from netlink event stamps):"
 for s in "${SUMMARY[@]}"; do info "  $s"; done
 check_inbound_blocked

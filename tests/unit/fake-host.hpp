@@ -24,6 +24,11 @@ class FakeHost final : public Host {
 public:
         // Simulated state; tests change it to imitate other programs.
         bool forwarding = false;
+        // net.ipv4.conf.<if>.forwarding switched apart from ip_forward.
+        std::map<std::string, bool> interface_forwarding;
+        // Answers route lookups; unset: a kernel that forwards as planned
+        // (out of the public interface via its gateway, back to the private).
+        std::function<RouteAnswer(const RouteQuery&)> route_lookup;
         std::optional<RulesetPlan> table;
         std::vector<FakeRoute> routes;
         std::map<std::filesystem::path, std::string> files;
@@ -35,6 +40,8 @@ public:
         std::map<std::string, int> failing;
         // The operation succeeds but changes nothing (a kernel that ignores natd).
         std::set<std::string> ignoring;
+
+        NatPlan verified_plan;  // the last verify()'s, for lookup_route()
 
         // What natd did, in order: "set_forwarding", "replace_ruleset", ...
         std::vector<std::string> calls;
@@ -68,11 +75,14 @@ public:
                 });
         }
 
-        Status set_forwarding(bool enabled) override {
+        Status set_forwarding(const NatPlan& plan) override {
                 if (auto s = enter("set_forwarding"); !s.ok())
                         return s;
-                if (!ignoring.contains("set_forwarding"))
-                        forwarding = enabled;
+                if (!ignoring.contains("set_forwarding")) {
+                        forwarding = plan.forwarding;
+                        interface_forwarding.erase(plan.public_interface.name);
+                        interface_forwarding.erase(plan.private_interface.name);
+                }
                 return Ok{};
         }
         Status replace_ruleset(const RulesetPlan& ruleset) override {
@@ -98,6 +108,15 @@ public:
                 if (forwarding != plan.forwarding)
                         v.forwarding.push_back(std::string("net.ipv4.ip_forward is ") +
                                                (forwarding ? "1" : "0"));
+                for (const auto* i : {&plan.private_interface, &plan.public_interface})
+                        if (auto it = interface_forwarding.find(i->name);
+                            it != interface_forwarding.end() && it->second != plan.forwarding) {
+                                v.forwarding.push_back("net.ipv4.conf." + i->name +
+                                                       ".forwarding is " +
+                                                       (it->second ? "1" : "0"));
+                                v.forwarding_enabled = false;
+                        }
+                verified_plan = plan;
                 v.table_present = table.has_value();
                 if (!table)
                         v.ruleset.emplace_back("table ip natd is missing");
@@ -122,6 +141,20 @@ public:
                 for (const auto& k : routes)
                         v.own_routes += k.protocol == kRouteProtocol ? 1 : 0;
                 return v;
+        }
+        RouteAnswer lookup_route(const RouteQuery& query) override {
+                calls.emplace_back("lookup_route");
+                if (route_lookup)
+                        return route_lookup(query);
+                RouteAnswer a;
+                a.type = 1;  // RTN_UNICAST
+                if (query.destination == kInternetProbe) {
+                        a.output_ifindex = verified_plan.public_interface.ifindex;
+                        a.gateway = Ipv4Address((203U << 24) | (113U << 8) | 1U);
+                } else {
+                        a.output_ifindex = verified_plan.private_interface.ifindex;
+                }
+                return a;
         }
         Result<std::vector<std::string>> find_blockers() override {
                 calls.emplace_back("find_blockers");

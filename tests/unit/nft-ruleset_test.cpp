@@ -231,6 +231,12 @@ TEST_CASE("Comparing the kernel's table with the plan finds every difference", "
                 const auto diffs = natd::compare_ruleset(plan, natd::KernelRuleset{});
                 CHECK(diffs == std::vector<std::string>{"table ip natd is missing"});
         }
+        SECTION("table dormant: its chains see no packet") {
+                auto k = kernel_ens5_ens6();
+                k.flags = NFT_TABLE_F_DORMANT;
+                CHECK(natd::compare_ruleset(plan, k) ==
+                      std::vector<std::string>{"table ip natd is dormant"});
+        }
         SECTION("a rule deleted") {
                 auto k = kernel_ens5_ens6();
                 k.rules.pop_back();

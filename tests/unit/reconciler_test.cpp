@@ -1,5 +1,7 @@
 // The reconciler driven through sequences of events against a fake host:
 // what natd decides and does, without root, a kernel or a clock.
+#include <cerrno>
+
 #include <catch2/catch.hpp>
 
 #include "fake-host.hpp"
@@ -190,6 +192,12 @@ TEST_CASE("each kind of drift is repaired and counted") {
 
         SECTION("forwarding turned off") {
                 lab.host.forwarding = false;
+        }
+        SECTION("the private ENI's own forwarding turned off") {
+                lab.host.interface_forwarding["ens6"] = false;
+        }
+        SECTION("the public ENI's own forwarding turned off") {
+                lab.host.interface_forwarding["ens5"] = false;
         }
         SECTION("table deleted") {
                 lab.host.table.reset();
@@ -464,6 +472,40 @@ TEST_CASE("foreign blockers make a verified NAT degraded") {
         CHECK(lab.state() == ManagerState::Degraded);
         CHECK(lab.status().find("verified; table ip filter") != std::string::npos);
         CHECK(lab.last.notify_ready);  // applied and verified: systemd may go on
+}
+
+TEST_CASE("what natd does not own but a packet needs is degraded, and ready once it is back") {
+        Lab lab;
+        lab.attach_private();
+        natd::RouteAnswer lookup{ENETUNREACH, 0, 0, std::nullopt};
+        lab.host.route_lookup = [&](const natd::RouteQuery& q) {
+                return q.destination == natd::kInternetProbe
+                               ? lookup
+                               : natd::RouteAnswer{0, 1, 3, std::nullopt};
+        };
+        lab.step();
+        CHECK(lab.state() == ManagerState::Degraded);
+        CHECK(lab.status().find("no default route via ens5") != std::string::npos);
+        CHECK(lab.reconciler.data_path().size() == 3);  // one per forwarded subnet
+        CHECK(lab.last.notify_ready);                   // applied and verified: systemd may go on
+        CHECK(lab.reconciler.memory().repairs == 0);    // natd does not own the route
+
+        // The AL2023 loop hazard: the default route via the private ENI wins.
+        lookup = {0, 1, 3, std::nullopt};
+        lab.step();
+        CHECK(lab.state() == ManagerState::Degraded);
+        CHECK(lab.status().find("loop back into the VPC") != std::string::npos);
+
+        lookup = {0, 1, 2, natd::Ipv4Address::parse("203.0.113.1").value()};
+        lab.step();
+        CHECK(lab.state() == ManagerState::Ready);
+        CHECK(lab.reconciler.data_path().empty());
+
+        // The public ENI loses its address: said before any lookup.
+        lab.link("ens5")->ipv4.clear();
+        lab.step();
+        CHECK(lab.state() == ManagerState::Degraded);
+        CHECK(lab.status().find("ens5 has no IPv4 address") != std::string::npos);
 }
 
 TEST_CASE("retry delays double from the minimum to the maximum, with jitter") {
