@@ -100,41 +100,58 @@ std::vector<std::string> check_data_path(const NatPlan& plan, const std::vector<
         if (!problems.empty())
                 return problems;  // every lookup would fail for this one reason
 
+        // One sentence per cause, naming every subnet it hits.
+        struct Finding {
+                std::string head;  // "internet-bound traffic from "
+                std::string tail;  // " finds no route: ..."
+                std::vector<std::string> subnets;
+        };
+        std::vector<Finding> findings;
+        auto note = [&](const std::string& head, const Ipv4Cidr& subnet, const std::string& tail) {
+                for (auto& f : findings)
+                        if (f.head == head && f.tail == tail) {
+                                f.subnets.push_back(subnet.str());
+                                return;
+                        }
+                findings.push_back({head, tail, {subnet.str()}});
+        };
+        const std::string out_head = "internet-bound traffic from ";
+        const std::string in_head = "return traffic to ";
         for (const auto& subnet : forwarded_subnets(plan)) {
                 const Ipv4Address host = probe_host(subnet, links);
-                const std::string from = "internet-bound traffic from " + subnet.str();
                 const RouteAnswer out = lookup({host, kInternetProbe, priv.ifindex});
                 if (out.error != 0) {
-                        problems.push_back(from + " arriving on " + priv.name + " " +
-                                           refusal(out.error, priv.name) +
-                                           (out.error == ENETUNREACH
-                                                    ? ": no default route via " + pub.name
-                                                    : ""));
+                        note(out_head, subnet,
+                             " arriving on " + priv.name + " " + refusal(out.error, priv.name) +
+                                     (out.error == ENETUNREACH
+                                              ? ": no default route via " + pub.name
+                                              : ""));
                 } else if (out.type != RTN_UNICAST) {
-                        problems.push_back(from + " is not forwarded (route type " +
-                                           std::to_string(out.type) + ")");
+                        note(out_head, subnet,
+                             " is not forwarded (route type " + std::to_string(out.type) + ")");
                 } else if (out.output_ifindex == priv.ifindex) {
                         // AL2023's net-utils adds a main-table default route via
                         // every ENI: once the public one goes, this one wins.
-                        problems.push_back(from + " would leave through " + priv.name +
-                                           ", the private ENI" + via(out) +
-                                           ": it would loop back into the VPC");
+                        note(out_head, subnet,
+                             " would leave through " + priv.name + ", the private ENI" + via(out) +
+                                     ": it would loop back into the VPC");
                 } else if (out.output_ifindex != pub.ifindex) {
-                        problems.push_back(from + " would leave through " +
-                                           interface_name(links, out.output_ifindex) + via(out) +
-                                           ", not through the public ENI " + pub.name);
+                        note(out_head, subnet,
+                             " would leave through " + interface_name(links, out.output_ifindex) +
+                                     via(out) + ", not through the public ENI " + pub.name);
                 }
 
-                const std::string back = "return traffic to " + subnet.str();
                 const RouteAnswer in = lookup({kInternetProbe, host, pub.ifindex});
                 if (in.error != 0)
-                        problems.push_back(back + " arriving on " + pub.name + " " +
-                                           refusal(in.error, pub.name));
+                        note(in_head, subnet,
+                             " arriving on " + pub.name + " " + refusal(in.error, pub.name));
                 else if (in.type != RTN_UNICAST || in.output_ifindex != priv.ifindex)
-                        problems.push_back(back + " would leave through " +
-                                           interface_name(links, in.output_ifindex) +
-                                           ", not through the private ENI " + priv.name);
+                        note(in_head, subnet,
+                             " would leave through " + interface_name(links, in.output_ifindex) +
+                                     ", not through the private ENI " + priv.name);
         }
+        for (const auto& f : findings)
+                problems.push_back(f.head + join(f.subnets, ", ") + f.tail);
         return problems;
 }
 

@@ -48,22 +48,6 @@ def scrub(x):
     return x
 print(json.dumps(scrub(doc["nftables"][1:]), sort_keys=True, indent=1))'
 }
-# state_is STATE [WARNING-SUBSTRING]: natd-ctl status says STATE (and has a
-# warning containing WARNING-SUBSTRING, or none when it is "-").
-state_is() {
-    natd_ctl status --json
-    [[ $(sj_get state) == "$1" ]] || { echo "state $(sj_get state): $(sj_get status)"; return 1; }
-    case ${2:-} in
-        '') ;;
-        -) [[ $(sj_get warnings) == '[]' ]] || { echo "warnings: $(sj_get warnings)"; return 1; } ;;
-        *) [[ $(sj_get warnings) == *"$2"* ]] || { echo "warnings: $(sj_get warnings)"; return 1; } ;;
-    esac
-}
-# notify_since MS ERE: stamp of the first sd_notify message at or after MS
-# matching ERE (natd's STATUS= changes, logged by notify-wait's drainer).
-notify_since() {
-    awk -v since="$1" -v re="$2" '$1 >= since && $0 ~ re { print $1; exit }' "$T/notify.log"
-}
 
 # --- the iptables-services-like REJECT -------------------------------------------
 mon_drain

@@ -486,7 +486,7 @@ TEST_CASE("what natd does not own but a packet needs is degraded, and ready once
         lab.step();
         CHECK(lab.state() == ManagerState::Degraded);
         CHECK(lab.status().find("no default route via ens5") != std::string::npos);
-        CHECK(lab.reconciler.data_path().size() == 3);  // one per forwarded subnet
+        CHECK(lab.reconciler.data_path().size() == 1);  // one cause, three subnets
         CHECK(lab.last.notify_ready);                   // applied and verified: systemd may go on
         CHECK(lab.reconciler.memory().repairs == 0);    // natd does not own the route
 
