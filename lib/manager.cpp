@@ -40,18 +40,24 @@ uint64_t now(sd_event* loop, clockid_t clock) {
 
 }  // namespace
 
-Manager::Manager(Config config, ManagerOptions options, KernelCommitter committer)
-    : config_(std::move(config)), options_(std::move(options)), committer_(std::move(committer)),
+Manager::Manager(Config config, ManagerOptions options, InstanceLock lock,
+                 KernelCommitter committer)
+    : config_(std::move(config)), options_(std::move(options)), lock_(std::move(lock)),
+      committer_(std::move(committer)),
       host_(committer_, options_.root, [this] { return ensure_bus(); }),
       reconciler_(host_, ReconcileOptions{.once = options_.once}),
       jitter_source_(std::random_device{}()) {}
 
 Result<std::unique_ptr<Manager>> Manager::create(Config config, ManagerOptions options) {
+        auto lock = InstanceLock::acquire(options.root);
+        if (!lock.ok())
+                return lock.failure();
         auto committer = KernelCommitter::open();
         if (!committer.ok())
                 return committer.failure();
-        std::unique_ptr<Manager> m(
-                new Manager(std::move(config), std::move(options), std::move(committer).value()));
+        std::unique_ptr<Manager> m(new Manager(std::move(config), std::move(options),
+                                               std::move(lock).value(),
+                                               std::move(committer).value()));
         if (auto s = m->setup(); !s.ok())
                 return s.failure();
         return m;

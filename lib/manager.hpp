@@ -14,6 +14,7 @@
 #include "daemon-status.hpp"
 #include "exit-codes.hpp"
 #include "handles.hpp"
+#include "instance-lock.hpp"
 #include "kernel-committer.hpp"
 #include "link-watcher.hpp"
 #include "manager-bus.hpp"
@@ -52,7 +53,8 @@ public:
         int run();
 
 private:
-        Manager(Config config, ManagerOptions options, KernelCommitter committer);
+        Manager(Config config, ManagerOptions options, InstanceLock lock,
+                KernelCommitter committer);
 
         Status setup();
         Status watch_signals();
@@ -69,6 +71,7 @@ private:
 
         Config config_;
         ManagerOptions options_;
+        InstanceLock lock_;  // one natd per root, for as long as it runs
         KernelCommitter committer_;
         SystemHost host_;
         Reconciler reconciler_;

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "file-registry.hpp"
+#include "instance-lock.hpp"
 #include "manager-client.hpp"
 
 namespace natd {
@@ -27,8 +28,10 @@ Status teardown(KernelCommitter& committer, const std::filesystem::path& root, s
                         dropin_removed = dropin_removed || p != kSysctlFile;
                 }
         }
-        // State directory: empty once the record is gone.
+        // State directory: empty once the record and the lock file are gone
+        // (whoever tears down holds the lock: it stays valid unlinked).
         std::error_code ec;
+        std::filesystem::remove(root / std::filesystem::path(kLockFile).relative_path(), ec);
         std::filesystem::remove(root / "var/lib/natd", ec);
 
         if (dropin_removed && bus != nullptr) {
@@ -47,6 +50,13 @@ Status teardown(KernelCommitter& committer, const std::filesystem::path& root, s
 }
 
 int run_teardown(const std::filesystem::path& root) {
+        // Beside a running natd, teardown would be undone in part: natd puts
+        // back its table and routes, not its files.
+        auto lock = InstanceLock::acquire(root);
+        if (!lock.ok()) {
+                spdlog::error("Not tearing down: {}", lock.error());
+                return 1;
+        }
         auto committer = KernelCommitter::open();
         if (!committer.ok()) {
                 spdlog::error("{}", committer.error());

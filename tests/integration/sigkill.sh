@@ -43,7 +43,7 @@ other_name() { [[ $1 == ens6 ]] && echo ens7 || echo ens6; }
 
 # expected_files: the files natd must have under --root (but its config).
 expected_files() {
-    printf '%s\n' "$SYSCTL_REL" "$(dropin_dir "$PRIV_DEV")/natd.conf" var/lib/natd/files | sort
+    printf '%s\n' "$SYSCTL_REL" "$(dropin_dir "$PRIV_DEV")/natd.conf" var/lib/natd/files var/lib/natd/lock | sort
 }
 files_under_root() {
     (cd "$ROOT" && find . -path ./etc/natd -prune -o -path ./run -prune -o -type f -print | sed 's|^\./||' | sort)

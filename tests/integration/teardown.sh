@@ -11,7 +11,11 @@
 # A. natd is stopped (SIGTERM), then `natd --teardown --root ROOT` exits 0;
 # B. natd is started again (READY=1, everything of natd's back), then
 #    `natd-ctl teardown` (natd on the bus) exits 0 and natd exits 0;
-# and after each: no table ip natd, no route of natd's (10.0.2.0/24,
+# C. (before B's teardown) with natd running, `natd --teardown` is refused
+#    (exit 1, "natd is running") and changes nothing: natd stays ready with
+#    all its things and files in status; a second natd on the same root
+#    exits 1 at once naming the lock;
+# and after A and B: no table ip natd, no route of natd's (10.0.2.0/24,
 # 10.0.3.0/24), natd's drop-in, sysctl.d file and ROOT/var/lib/natd gone;
 # the other table (identical, handles included), every other route, the
 # other files (byte for byte), natd's configuration and net.ipv4.ip_forward
@@ -119,6 +123,31 @@ natd_wait_ready
 out=$(one_table && natd_routes_on "$PRIV_DEV") || fail "B. natd is back, but: $out"
 check_egress " (B. natd back)"
 before=$(snapshot)
+
+# --- C. natd running: natd --teardown refused, a second natd too -----------------------
+natd_ctl_expect 0 "C. before natd --teardown beside the running natd" status --json
+files_before=$(sj_get files)
+rc=0
+ip netns exec "$NS_NAT" "$NATD" --teardown --root "$ROOT" >"$T/teardown-running.out" 2>&1 || rc=$?
+((rc == 1)) || fail "C. natd --teardown beside a running natd exited $rc, expected 1:"$'\n'"$(cat "$T/teardown-running.out")"
+grep -q "Not tearing down: natd is running (it holds $ROOT/var/lib/natd/lock): stop it first" "$T/teardown-running.out" ||
+    fail "C. natd --teardown beside a running natd did not say why it refused:"$'\n'"$(cat "$T/teardown-running.out")"
+[[ $(snapshot) == "$before" ]] || fail "C. the refused natd --teardown changed something"
+out=$(one_table && natd_routes_on "$PRIV_DEV") || fail "C. after the refused natd --teardown: $out"
+[[ -f $ROOT/$DROPIN && -f $ROOT/$SYSCTL_REL && -f $ROOT/var/lib/natd/files ]] ||
+    fail "C. natd's files are not all there after the refused natd --teardown"
+natd_ctl_expect 0 "C. after the refused natd --teardown" status --json
+[[ $(sj_get state) == ready && $(sj_get files) == "$files_before" ]] ||
+    fail "C. after the refused natd --teardown: state $(sj_get state), files $(sj_get files) (were $files_before)"
+pass "C. natd --teardown beside the running natd: exit 1, '$(grep -o 'natd is running.*' "$T/teardown-running.out" | head -n 1)'; nothing changed, natd ready, files $files_before"
+rc=0
+timeout 10 ip netns exec "$NS_NAT" "$NATD" --root "$ROOT" >"$T/second.out" 2>&1 || rc=$?
+((rc == 1)) || fail "C. a second natd on the same root exited $rc, expected 1:"$'\n'"$(cat "$T/second.out")"
+grep -q "natd is running (it holds $ROOT/var/lib/natd/lock)" "$T/second.out" ||
+    fail "C. a second natd did not name the lock:"$'\n'"$(cat "$T/second.out")"
+natd_alive || fail "C. the first natd is gone after a second one was refused"
+pass "C. a second natd on the same root: exit 1 at once, naming the lock; the first one runs on"
+
 mon_start
 natd_ctl teardown
 ((CTL_RC == 0)) || fail "B. natd-ctl teardown exited $CTL_RC: $CTL_OUT $CTL_ERR"
