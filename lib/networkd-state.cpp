@@ -73,8 +73,17 @@ std::map<int, NetworkdLink> read_networkd_links(const std::filesystem::path& roo
                                 found.push_back(text.failure());
                         continue;
                 }
-                if (auto link = parse_networkd_link(text.value()))
+                if (auto link = parse_networkd_link(text.value())) {
+                        auto match = read_network_match(root, link->network_file);
+                        // A file gone since networkd read it (net-utils removes a
+                        // detached ENI's) is no problem: natd just cannot
+                        // extend it.
+                        if (match.ok())
+                                link->match = std::move(match).value();
+                        else if (!match.failure().is(ENOENT))
+                                found.push_back(match.failure());
                         links[ifindex] = *link;
+                }
         }
         if (ec)
                 found.push_back(errno_error("list", dir.string(), ec.value()));

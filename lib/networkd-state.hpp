@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "error.hpp"
+#include "network-match.hpp"
 
 namespace natd {
 
@@ -21,6 +22,9 @@ inline constexpr const char* kNetworkdLinksDir = "/run/systemd/netif/links";
 struct NetworkdLink {
         std::string network_file;  // NETWORK_FILE=
         std::string admin_state;   // ADMIN_STATE=: "configuring", "configured", ...
+        // The [Match] of network_file and its drop-ins; nullopt when they
+        // could not be read (natd then does not extend the file).
+        std::optional<NetworkMatch> match;
 
         // networkd is still applying the .network file (or reapplying it
         // after a reload or `networkctl reconfigure`): routes come later.

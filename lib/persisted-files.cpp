@@ -13,23 +13,30 @@ PersistedFile sysctl_file() {
 }
 
 DropinLocation route_dropin_location(const std::string& ifname, int ifindex,
-                                     const std::map<int, std::string>& network_files) {
+                                     const std::map<int, std::string>& network_files,
+                                     bool file_pins_eni) {
         const std::filesystem::path dir = kNetworkdConfigDir;
+        const std::filesystem::path fallback = dir / ("70-" + ifname + ".network.d") / kDropinName;
         auto own = network_files.find(ifindex);
-        if (own != network_files.end() && !own->second.empty()) {
-                bool shared = false;
-                for (const auto& [other, file] : network_files)
-                        shared = shared || (other != ifindex && file == own->second);
-                if (!shared) {
-                        const auto base = std::filesystem::path(own->second).filename().string();
-                        return {dir / (base + ".d") / kDropinName, true};
-                }
-        }
-        return {dir / ("70-" + ifname + ".network.d") / kDropinName, false};
+        if (own == network_files.end() || own->second.empty())
+                return {fallback, false, ""};
+        bool shared = !file_pins_eni;
+        for (const auto& [other, file] : network_files)
+                shared = shared || (other != ifindex && file == own->second);
+        if (shared)
+                return {fallback, false, own->second};
+        const auto base = std::filesystem::path(own->second).filename().string();
+        return {dir / (base + ".d") / kDropinName, true, ""};
 }
 
 std::string render_route_dropin(const std::vector<RoutePlan>& routes) {
         std::string out = kHeader;
+        // amazon-ec2-net-utils gives every ENI a main-table default route from
+        // DHCP (metric 512 + device number). The private ENI's would take
+        // internet-bound traffic back into the VPC, in a loop, once the public
+        // one's goes. natd.conf sorts after net-utils' eni.conf, so this
+        // scalar wins; its per-ENI table keeps its Gateway=_dhcp4 route.
+        out += "\n[DHCPv4]\nUseGateway=no\n";
         for (const auto& r : routes) {
                 out += "\n[Route]\nDestination=" + r.destination.str() +
                        "\nGateway=" + r.gateway.str() + "\n";

@@ -37,12 +37,18 @@ struct DropinLocation {
         std::filesystem::path path;
         // networkd configures the routes from this drop-in.
         bool used_by_networkd = false;
+        // The .network file networkd applies to the ENI when natd will not
+        // extend it (it configures other links too); empty otherwise.
+        std::string shared_file;
 
         bool operator==(const DropinLocation&) const = default;
 };
 
+// `file_pins_eni`: the file's [Match] selects only this ENI
+// (network-match.hpp); false for a generic match such as 80-ec2.network's.
 DropinLocation route_dropin_location(const std::string& ifname, int ifindex,
-                                     const std::map<int, std::string>& network_files);
+                                     const std::map<int, std::string>& network_files,
+                                     bool file_pins_eni = true);
 
 // One [Route] section per return route.
 std::string render_route_dropin(const std::vector<RoutePlan>& routes);

@@ -23,18 +23,26 @@ void reset_for_new_target(Memory& m, const Target& target, const Observed& o,
                 p = PartMemory{};
         ++m.generation;
         m.reload_requested = false;
+        m.reload_due = false;
         if (target.dropin.used_by_networkd && o.networkd_reachable) {
                 m.routes = RouteOwnership::NetworkdPending;
                 m.networkd_deadline_usec = o.now_usec + options.networkd_grace_usec;
         } else {
                 m.routes = RouteOwnership::Natd;
-                d.log.push_back({LogLine::Info,
-                                 "Installing the return routes over netlink: " +
-                                         (target.dropin.used_by_networkd
-                                                  ? std::string("no system bus to reach "
-                                                                "systemd-networkd")
-                                                  : "systemd-networkd does not manage " +
-                                                            target.plan.private_interface.name)});
+                const std::string& eni = target.plan.private_interface.name;
+                std::string why;
+                if (target.dropin.used_by_networkd)
+                        why = "no system bus to reach systemd-networkd";
+                else if (!target.dropin.shared_file.empty())
+                        why = "systemd-networkd configures " + eni + " from " +
+                              target.dropin.shared_file +
+                              ", which is not its own (its [Match] selects other links too), "
+                              "until " +
+                              eni + " has a .network file of its own";
+                else
+                        why = "systemd-networkd does not manage " + eni;
+                d.log.push_back(
+                        {LogLine::Info, "Installing the return routes over netlink: " + why});
         }
 }
 
@@ -118,6 +126,9 @@ void consider_routes(const Target& t, const Verification& v, bool waiting, Memor
         }
         if (m.routes == RouteOwnership::NetworkdPending) {
                 if (o.now_usec < m.networkd_deadline_usec) {
+                        // natd's own routes may serve meanwhile: the NAT works.
+                        if (v.routes.empty())
+                                mark_intact(Part::Routes, m, d);
                         wake_at(d, m.networkd_deadline_usec);
                         return;
                 }
@@ -138,6 +149,25 @@ void consider_routes(const Target& t, const Verification& v, bool waiting, Memor
                 return;
         }
         consider(Part::Routes, v.routes, SyncRoutes{plan.routes}, m, o, options, d);
+}
+
+// At most one reload per change of the drop-in, and not while networkd is
+// still configuring the link: a reload then restarts its DHCP client and the
+// link drops and re-acquires its lease. The state file's change wakes natd.
+void consider_reload(const Target& t, Memory& m, const Observed& o, const ReconcileOptions& options,
+                     Decision& d) {
+        if (!m.reload_due || m.reload_requested || !t.dropin.used_by_networkd ||
+            !o.networkd_reachable)
+                return;
+        if (o.networkd_link && o.networkd_link->configuring())
+                return;
+        d.actions.emplace_back(ReloadNetworkd{m.generation});
+        m.reload_due = false;
+        m.reload_requested = true;  // until networkd answers
+        if (m.routes != RouteOwnership::NatdInterim) {
+                m.routes = RouteOwnership::NetworkdPending;
+                m.networkd_deadline_usec = o.now_usec + options.networkd_grace_usec;
+        }
 }
 
 std::string fight_report(const Memory& m, const Observed& o, const Verification& v) {
@@ -200,8 +230,10 @@ void report(const Desired& desired, const Target* t, const Observed& o, Memory& 
                         std::any_of(kParts.begin(), kParts.end(), [&](Part p) {
                                 return m.part(p).undone && m.guard.suspended(part_name(p));
                         });
-                const bool routes_pending =
-                        m.routes == RouteOwnership::NetworkdPending && !v.routes_networkd.empty();
+                // Waiting for networkd's routes only matters while no route
+                // of natd's own serves meanwhile.
+                const bool routes_pending = m.routes == RouteOwnership::NetworkdPending &&
+                                            !v.routes_networkd.empty() && !v.routes.empty();
                 const bool all_held = std::all_of(kParts.begin(), kParts.end(),
                                                   [&](Part p) { return m.part(p).held; });
                 if (suspended_undone) {
@@ -386,20 +418,10 @@ Decision reconcile(const Desired& desired, const Observed& o, Memory m,
                                 const size_t before = d.actions.size();
                                 consider(Part::Files, {"natd's files differ from the plan"},
                                          WriteFiles{}, m, o, options, d);
-                                const bool networkd_routes =
-                                        t->dropin.used_by_networkd && o.networkd_reachable;
-                                if (d.actions.size() > before && !o.dropin_current &&
-                                    networkd_routes) {
-                                        // At most one reload per change of the drop-in.
-                                        d.actions.emplace_back(ReloadNetworkd{m.generation});
-                                        m.reload_requested = true;
-                                        if (m.routes != RouteOwnership::NatdInterim) {
-                                                m.routes = RouteOwnership::NetworkdPending;
-                                                m.networkd_deadline_usec =
-                                                        o.now_usec + options.networkd_grace_usec;
-                                        }
-                                }
+                                if (d.actions.size() > before && !o.dropin_current)
+                                        m.reload_due = true;
                         }
+                        consider_reload(*t, m, o, options, d);
                 }
         }
         if (d.actions.empty()) {
@@ -409,6 +431,13 @@ Decision reconcile(const Desired& desired, const Observed& o, Memory m,
         }
         d.memory = std::move(m);
         return d;
+}
+
+void record_skipped(Memory& m, const Action& action) {
+        if (std::holds_alternative<ReloadNetworkd>(action)) {
+                m.reload_due = true;
+                m.reload_requested = false;
+        }
 }
 
 void record_success(Memory& m, const Action& action) {

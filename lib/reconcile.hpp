@@ -94,7 +94,10 @@ struct Memory {
         uint64_t networkd_deadline_usec = 0;  // for NetworkdPending
         uint64_t generation = 0;              // tells stale networkd replies apart
         bool reload_requested = false;        // a networkd Reload is in flight
-        bool replace_requested = false;       // Reapply: replace the table even if intact
+        // The drop-in changed and networkd has not been asked to reload
+        // since: asked once networkd is done configuring the link.
+        bool reload_due = false;
+        bool replace_requested = false;  // Reapply: replace the table even if intact
         RepairGuard guard;
         uint32_t repairs = 0;
         bool repaired_now = false;  // the last decision counted a repair
@@ -165,8 +168,10 @@ const Target* check_target(const Desired& desired, const Memory& memory, bool li
 Decision reconcile(const Desired& desired, const Observed& observed, Memory memory,
                    const ReconcileOptions& options);
 
-// What the shell tells the memory after executing an action.
+// What the shell tells the memory after executing an action, or when it
+// did not execute it because an earlier step of its part failed.
 void record_success(Memory& memory, const Action& action);
+void record_skipped(Memory& memory, const Action& action);
 void record_failure(Memory& memory, const Action& action, const std::string& error,
                     uint64_t now_usec, double jitter, const ReconcileOptions& options);
 // networkd answered a Reload (or the call failed).

@@ -45,9 +45,14 @@ Desired desire(const Config& config, const std::vector<Link>& links,
         if (auto* waiting = std::get_if<Waiting>(&outcome))
                 return {std::nullopt, std::move(waiting->reasons)};
         auto& plan = std::get<NatPlan>(outcome);
+        bool pinned = false;
+        const auto managed = networkd_links.find(plan.private_interface.ifindex);
+        for (const auto& l : links)
+                if (l.ifindex == plan.private_interface.ifindex && managed != networkd_links.end())
+                        pinned = managed->second.match && pins_link(*managed->second.match, l);
         DropinLocation dropin =
                 route_dropin_location(plan.private_interface.name, plan.private_interface.ifindex,
-                                      network_files(networkd_links));
+                                      network_files(networkd_links), pinned);
         return {Target{std::move(plan), std::move(dropin)}, {}};
 }
 
@@ -99,10 +104,13 @@ Observed Reconciler::observe(const Inputs& in, const Target* target,
                 return o;
         o.kernel = host_.verify(target->plan);
         // What natd does not own (the default route, addresses, link state)
-        // it can only check, the way a packet would.
-        o.data_path = check_data_path(target->plan, in.links, [this](const RouteQuery& q) {
-                return host_.lookup_route(q);
-        });
+        // it can only check, the way a packet would; and only once its own
+        // parts are in place: before, every lookup fails for what natd is
+        // about to fix.
+        if (o.kernel->ok())
+                o.data_path = check_data_path(target->plan, in.links, [this](const RouteQuery& q) {
+                        return host_.lookup_route(q);
+                });
         const auto files = target_files(*target);
         o.files_current = host_.files_in_sync(files);
         o.dropin_current = host_.file_current(files.back());
@@ -127,7 +135,8 @@ Decision Reconciler::run(const Inputs& in) {
                 o.applied_links_intact = intact;
                 if (o.kernel) {
                         verification_ = o.kernel;
-                        note_data_path(o.data_path);
+                        if (o.kernel->ok())
+                                note_data_path(o.data_path);
                 }
                 Decision d = reconcile(desired_, o, memory_, options_);
                 memory_ = d.memory;
@@ -155,8 +164,11 @@ void Reconciler::act(const std::vector<Action>& actions, const Target& target, c
         std::set<Part> failed;
         for (const auto& action : actions) {
                 const Part part = part_of(action);
-                if (failed.contains(part))
-                        continue;  // what depends on a failed step waits for its retry
+                if (failed.contains(part)) {
+                        // What depends on a failed step waits for its retry.
+                        record_skipped(memory_, action);
+                        continue;
+                }
                 const Status s = execute(action, target);
                 if (!s.ok()) {
                         spdlog::error("Could not {}: {}", describe(action), s.error());

@@ -12,8 +12,9 @@
 #       /etc/systemd/network  is $ROOT/etc/systemd/network (natd's drop-ins),
 #       /run/systemd/netif    is $ROOT/run/systemd/netif (natd reads
 #                             links/<ifindex> there, under --root),
-#       /run/systemd/network  is $BOOT_DIR/network (the 70-<if>.network files
-#                             amazon-ec2-net-utils would write),
+#       /run/systemd/network  is $ROOT/run/systemd/network (the 70-<if>.network
+#                             files amazon-ec2-net-utils would write; natd
+#                             reads their [Match] there, under --root),
 #       /run/dbus             is $BOOT_DIR/dbus,
 #     on a tmpfs /run (nothing of the host's /run is seen or touched) and a
 #     read-only /sys (a container: networkd does not wait for udev);
@@ -114,9 +115,9 @@ nd_dump_diagnostics() {
 boot_prepare() {
     BOOT=$((BOOT + 1))
     BOOT_DIR=$T/boot$BOOT
-    mkdir -p "$BOOT_DIR/network" "$BOOT_DIR/dbus" "$ROOT/etc/systemd/network"
+    mkdir -p "$BOOT_DIR/dbus" "$ROOT/etc/systemd/network"
     rm -rf "$ROOT/run"
-    mkdir -p "$ROOT/run/systemd/netif"
+    mkdir -p "$ROOT/run/systemd/netif" "$ROOT/run/systemd/network"
     chown systemd-network:systemd-network "$ROOT/run/systemd/netif"
     info "boot $BOOT: fresh /run ($BOOT_DIR), persistent $ROOT/etc and $ROOT/var/lib"
 }
@@ -146,8 +147,11 @@ write_network_file() {
         echo "$match"
         echo
         echo "[Network]"
+        # No IPv6 link-local address: networkd would stay "configuring" for
+        # its DAD (seconds here), and natd does not reload networkd then.
+        echo "LinkLocalAddressing=no"
         printf '%s\n' "$@"
-    } >"$BOOT_DIR/network/70-$ifname.network"
+    } >"$ROOT/run/systemd/network/70-$ifname.network"
 }
 
 # dbus_start: the private system bus; returns once it listens.
@@ -246,7 +250,7 @@ networkd_start() {
             mount --bind "$4" /run/dbus
             mount -o remount,bind,ro /sys
             exec "$5"' networkd "$ROOT/etc/systemd/network" "$ROOT/run/systemd/netif" \
-        "$BOOT_DIR/network" "$BOOT_DIR/dbus" "$NETWORKD_BIN" \
+        "$ROOT/run/systemd/network" "$BOOT_DIR/dbus" "$NETWORKD_BIN" \
         </dev/null >>"$T/networkd.log" 2>&1 &
     NETWORKD_PID=$!
     wait_until "$NETWORKD_UP_TIMEOUT" networkd_on_bus ||
@@ -481,7 +485,8 @@ if first_del and last_add:
 }
 
 # check_dropin FILE-UNDER-ROOT: the drop-in holds exactly one [Route] per
-# return route (Destination=, Gateway=$PRIV_GW, GatewayOnLink=yes), and
+# return route (Destination=, Gateway=$PRIV_GW, GatewayOnLink=yes), one
+# [DHCPv4] UseGateway=no (no DHCP default route via the private ENI), and
 # nothing else but comments.
 check_dropin() {
     local rel=$1 out
@@ -501,12 +506,14 @@ for n, raw in enumerate(open(path, encoding="utf-8"), 1):
         sys.exit(f"line {n}: {line!r} outside any section")
     else:
         current[1].append(line)
-want = sorted(("[Route]", [f"Destination={d}", f"Gateway={gateway}", "GatewayOnLink=yes"]) for d in dests)
+want = sorted([("[Route]", [f"Destination={d}", f"Gateway={gateway}", "GatewayOnLink=yes"]) for d in dests]
+              + [("[DHCPv4]", ["UseGateway=no"])])
 have = sorted((name, sorted(keys)) for name, keys in sections)
 want = [(name, sorted(keys)) for name, keys in want]
 if have != want:
     sys.exit(f"sections {have}, expected {want}")
-print(f"{len(sections)} [Route] sections: " + ", ".join(k[0] for _, k in have))
+print(f"{len(sections) - 1} [Route] sections and [DHCPv4] UseGateway=no: "
+      + ", ".join(k[0] for n, k in have if n == "[Route]"))
 ' "$ROOT/$rel" "$PRIV_GW" "$RETURN_NETS" 2>&1) || fail "drop-in $rel: $out"$'\n'"$(cat "$ROOT/$rel")"
     pass "drop-in $rel: $out"
 }

@@ -27,7 +27,7 @@ void write(const fs::path& path, const std::string& text) {
 TEST_CASE("parse_networkd_link", "[networkd-state]") {
         CHECK(natd::parse_networkd_link("# This is private data.\nADMIN_STATE=configured\n"
                                         "NETWORK_FILE=/run/systemd/network/70-ens6.network\n") ==
-              NetworkdLink{"/run/systemd/network/70-ens6.network", "configured"});
+              NetworkdLink{"/run/systemd/network/70-ens6.network", "configured", std::nullopt});
         CHECK_FALSE(natd::parse_networkd_link("ADMIN_STATE=unmanaged\nNETWORK_FILE=\n"));
         CHECK_FALSE(natd::parse_networkd_link(""));
 }
@@ -54,12 +54,20 @@ TEST_CASE("read_networkd_links reads what it can and reports the rest", "[networ
                 write(dir / "6", std::string(natd::kNetworkdStateMaxSize + 1, '#'));
                 write(dir / "lo", "not a link state file\n");  // not an ifindex: not looked at
                 write(dir / "8", "ADMIN_STATE=unmanaged\n");   // not managed: left out
+                // ens5's .network file with a drop-in; ens6's is gone.
+                write(tmp.at("/etc/systemd/network/ens5.network"), "[Match]\nName=ens5\n");
+                write(tmp.at("/run/systemd/network/ens5.network.d/mac.conf"),
+                      "[Match]\nMACAddress=0a:00:00:00:00:02\n");
 
                 std::vector<natd::Error> problems;
                 const auto links = read_networkd_links(tmp.path, &problems);
                 CHECK(links == std::map<int, NetworkdLink>{
-                                       {2, {"/etc/systemd/network/ens5.network", "configured"}},
-                                       {7, {"/run/systemd/network/70-ens6.network", "configuring"}},
+                                       {2,
+                                        {"/etc/systemd/network/ens5.network", "configured",
+                                         natd::NetworkMatch{{"0a:00:00:00:00:02"}, {}, {"ens5"}}}},
+                                       {7,
+                                        {"/run/systemd/network/70-ens6.network", "configuring",
+                                         std::nullopt}},
                                });
                 std::vector<std::string> messages;
                 std::vector<int> errnos;

@@ -31,6 +31,15 @@ TEST_CASE("The route drop-in has one [Route] per destination", "[persist]") {
         CHECK(natd::render_route_dropin({}).find("[Route]") == std::string::npos);
 }
 
+TEST_CASE("The drop-in keeps DHCP's default route off the private ENI", "[persist]") {
+        // The AL2023 loop hazard: net-utils' metric-513 default route via the
+        // private ENI. Even without return routes.
+        for (const auto& routes :
+             {std::vector<natd::RoutePlan>{}, std::vector<natd::RoutePlan>{route("10.0.2.0/24")}})
+                CHECK(natd::render_route_dropin(routes).find("\n[DHCPv4]\nUseGateway=no\n") !=
+                      std::string::npos);
+}
+
 TEST_CASE("The drop-in goes where networkd looks for the private ENI", "[persist]") {
         SECTION("networkd uses net-utils' per-ENI file") {
                 const auto at =
@@ -53,11 +62,20 @@ TEST_CASE("The drop-in goes where networkd looks for the private ENI", "[persist
                          {3, "/usr/lib/systemd/network/80-ec2.network"}});
                 CHECK(at.path == "/etc/systemd/network/70-ens6.network.d/natd.conf");
                 CHECK_FALSE(at.used_by_networkd);
+                CHECK(at.shared_file == "/usr/lib/systemd/network/80-ec2.network");
+        }
+        SECTION("a file whose [Match] selects other links, before they are configured") {
+                const auto at = natd::route_dropin_location(
+                        "ens6", 3, {{3, "/usr/lib/systemd/network/80-ec2.network"}}, false);
+                CHECK(at.path == "/etc/systemd/network/70-ens6.network.d/natd.conf");
+                CHECK_FALSE(at.used_by_networkd);
+                CHECK(at.shared_file == "/usr/lib/systemd/network/80-ec2.network");
         }
         SECTION("networkd does not manage the link") {
                 const auto at = natd::route_dropin_location("ens8", 5, {});
                 CHECK(at.path == "/etc/systemd/network/70-ens8.network.d/natd.conf");
                 CHECK_FALSE(at.used_by_networkd);
+                CHECK(at.shared_file.empty());
         }
 }
 

@@ -90,8 +90,9 @@ struct Lab {
         }
 };
 
+// A .network file whose [Match] selects only the private ENI (Name=ens6).
 NetworkdLink managed_by(const char* file, const char* state = "configured") {
-        return NetworkdLink{file, state};
+        return NetworkdLink{file, state, natd::NetworkMatch{{}, {}, {"ens6"}}};
 }
 
 }  // namespace
@@ -447,9 +448,65 @@ TEST_CASE("networkd starting to manage the ENI moves the drop-in where it reads 
         CHECK(lab.host.files.contains("/etc/systemd/network/10-private.network.d/natd.conf"));
         CHECK_FALSE(lab.host.files.contains("/etc/systemd/network/70-ens6.network.d/natd.conf"));
         CHECK(lab.host.count("reload_networkd") == 1);
-        // natd's routes stay until networkd's are in.
+        // natd's routes stay until networkd's are in, and serve meanwhile.
         CHECK(lab.host.routes.size() == 2);
+        CHECK(lab.state() == ManagerState::Ready);
+}
+
+TEST_CASE("AL2023 boot: natd never extends 80-ec2.network, and the handover is no repair") {
+        Lab lab;
+        lab.host.bus = true;
+        lab.attach_private();
+        // Before net-utils' per-ENI file: networkd configures ens6 (ens5 not
+        // yet) from the file whose [Match] selects every ENI.
+        lab.host.networkd[3] = NetworkdLink{"/usr/lib/systemd/network/80-ec2.network", "configured",
+                                            natd::NetworkMatch{}};
+        lab.step();
+        CHECK(lab.state() == ManagerState::Ready);
+        for (const auto& [path, content] : lab.host.files)
+                CHECK(path.string().find("80-ec2.network.d") == std::string::npos);
+        CHECK(lab.host.files.contains("/etc/systemd/network/70-ens6.network.d/natd.conf"));
+        CHECK(lab.host.count("reload_networkd") == 0);
+        CHECK(lab.reconciler.memory().routes == RouteOwnership::Natd);
+        CHECK(lab.host.routes.size() == 2);
+
+        // net-utils writes 70-ens6.network (eni.conf pins the MAC) and
+        // reloads networkd, which reads natd's drop-in there with it.
+        lab.host.networkd[3] = NetworkdLink{"/run/systemd/network/70-ens6.network", "configured",
+                                            natd::NetworkMatch{{"0a:00:00:00:00:03"}, {}, {}}};
+        lab.step();
+        CHECK(lab.state() == ManagerState::Ready);  // natd's routes serve meanwhile
+        CHECK(lab.reconciler.memory().routes == RouteOwnership::NetworkdPending);
+        for (auto& r : lab.host.routes)
+                r.protocol = 4;  // networkd's replace natd's (RTPROT_STATIC)
+        lab.step();
+        CHECK(lab.state() == ManagerState::Ready);
+        CHECK(lab.reconciler.memory().routes == RouteOwnership::Networkd);
+        CHECK(lab.host.count("reload_networkd") == 0);  // the drop-in did not change
+        CHECK(lab.reconciler.memory().repairs == 0);
+}
+
+TEST_CASE("natd asks networkd to reload only once it is done configuring the link") {
+        Lab lab;
+        lab.host.bus = true;
+        lab.attach_private();
+        lab.host.networkd[3] = managed_by("/run/systemd/network/70-ens6.network", "configuring");
+        lab.step();
+        CHECK(lab.host.files.contains("/etc/systemd/network/70-ens6.network.d/natd.conf"));
+        CHECK(lab.host.count("reload_networkd") == 0);  // DHCP would restart
+        CHECK(lab.reconciler.memory().routes == RouteOwnership::NetworkdPending);
         CHECK(lab.state() == ManagerState::Configuring);
+        lab.step();
+        CHECK(lab.host.count("reload_networkd") == 0);
+
+        lab.host.networkd[3].admin_state = "configured";
+        lab.step();
+        CHECK(lab.host.count("reload_networkd") == 1);
+        lab.host.answer_reload(true, lab.reconciler.memory().applied->plan.routes);
+        lab.step();
+        CHECK(lab.state() == ManagerState::Ready);
+        lab.step();
+        CHECK(lab.host.count("reload_networkd") == 1);  // once per change of the drop-in
 }
 
 TEST_CASE("Reapply replaces the table even when it is intact") {
