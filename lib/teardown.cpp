@@ -27,9 +27,6 @@ Status teardown(KernelCommitter& committer, const std::filesystem::path& root, s
                         dropin_removed = dropin_removed || p != kSysctlFile;
                 }
         }
-        // State directory: empty once the record is gone.
-        std::error_code ec;
-        std::filesystem::remove(root / "var/lib/natd", ec);
 
         if (dropin_removed && bus != nullptr) {
                 sd_bus_error error = SD_BUS_ERROR_NULL;
