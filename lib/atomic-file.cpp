@@ -43,6 +43,24 @@ struct CloseDir {
 };
 using DirPtr = std::unique_ptr<DIR, CloseDir>;
 
+// An unchanged file keeps its content, not a mode a looser umask gave it
+// (an older natd run by hand).
+Status restore_mode(const DirFd& dir, const std::string& name, mode_t mode) {
+        const int fd = ::openat(dir.get(), name.c_str(),
+                                O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        if (fd < 0)
+                return errno_error("open", (dir.path() / name).string(), errno);
+        struct stat st {};
+        int r = ::fstat(fd, &st);
+        if (r == 0 && S_ISREG(st.st_mode) && (st.st_mode & 07777) != mode)
+                r = ::fchmod(fd, mode);
+        const int saved = errno;
+        ::close(fd);
+        if (r < 0)
+                return errno_error("set the mode of", (dir.path() / name).string(), saved);
+        return Ok{};
+}
+
 }  // namespace
 
 const FileOps& FileOps::system() {
@@ -77,8 +95,11 @@ Result<WriteOutcome> write_file_atomically(const DirFd& dir, const std::string& 
         // Larger than `content` cannot be equal; a symlink is replaced, not
         // compared through; anything unreadable is simply written.
         if (auto old = read_file(dir, name, content.size(), Symlinks::Refuse);
-            old.ok() && old.value() == content)
+            old.ok() && old.value() == content) {
+                if (auto s = restore_mode(dir, name, mode); !s.ok())
+                        return s.failure();
                 return WriteOutcome::Unchanged;
+        }
 
         const std::string tmp = temporary_name(name);
         const std::string tmp_path = (dir.path() / tmp).string();

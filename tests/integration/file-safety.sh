@@ -8,7 +8,8 @@
 #    absolute path of a file under $T outside ROOT; /etc/passwd, a file in
 #    ROOT; relative; a nested drop-in path) and `natd --once`: exit 0, every
 #    victim untouched, each bad line logged as FILE:LINE, the registry
-#    rewritten with only natd's files;
+#    rewritten with only natd's files; a world-writable sysctl file with the
+#    right content is 0644 again;
 # C. poisoned again, `natd --teardown`: natd's files gone, the victims not;
 # D. ROOT/etc/systemd/network/70-ens6.network.d a symlink to a directory
 #    holding a natd.conf: `natd --once` exits 1 naming the symlink, nothing
@@ -103,6 +104,8 @@ check_victims() {
     pass "$1: ${#VICTIMS[@]} files named by poisoned lines untouched (beside ROOT, outside ROOT, in ROOT)"
 }
 poison
+# What an older natd left under umask 000: the content is right, the mode not.
+chmod 666 "$ROOT/$SYSCTL"
 run_natd B --once
 ((RC == 0)) || fail "B. natd --once with a poisoned registry exited $RC:"$'\n'"$(cat "$T/B.out")"
 check_victims "B. natd --once"
@@ -116,6 +119,8 @@ out=$(grep -v '^#' "$ROOT/$REGISTRY" | sort)
 [[ $(mode_of "$REGISTRY") == 600 ]] || fail "B. the rewritten registry has mode $(mode_of "$REGISTRY")"
 [[ -f $ROOT/$SYSCTL && -f $ROOT/$DROPIN ]] || fail "B. natd's own files are missing"
 pass "B. the registry rewritten (0600) with natd's two files, the bad lines dropped"
+[[ $(mode_of "$SYSCTL") == 644 ]] || fail "B. $SYSCTL (unchanged content) kept mode $(mode_of "$SYSCTL")"
+pass "B. $SYSCTL, world-writable with the right content, is 0644 again"
 
 # --- C. a poisoned registry and natd --teardown ----------------------------------------------
 poison

@@ -173,3 +173,14 @@ TEST_CASE("Files and directories get their modes whatever the umask", "[atomic-f
         CHECK(mode(dir.path / "a/b/natd.conf") == static_cast<fs::perms>(0644));
         CHECK(mode(dir.path / "a/files") == static_cast<fs::perms>(0600));
 }
+
+TEST_CASE("An unchanged file gets its mode back", "[atomic-file]") {
+        ScratchDir dir;
+        const auto path = dir.path / "natd.conf";
+        REQUIRE(natd::write_file_atomically(path, "x\n").ok());
+        fs::permissions(path, static_cast<fs::perms>(0666));
+        auto again = natd::write_file_atomically(path, "x\n");
+        REQUIRE(again.ok());
+        CHECK(again.value() == natd::WriteOutcome::Unchanged);
+        CHECK(fs::status(path).permissions() == static_cast<fs::perms>(0644));
+}
