@@ -164,15 +164,22 @@ Result<FileRegistry::SyncResult> FileRegistry::sync(const std::vector<PersistedF
                 if (w.value() == WriteOutcome::Written)
                         result.written.push_back(f.path);
         }
+        // One file that cannot go (a symlink on its way) does not keep the
+        // others: it stays recorded, and the sync fails naming it.
+        std::vector<std::string> errors;
+        auto kept = planned;
         for (const auto& p : old) {
                 if (planned.contains(p))
                         continue;
-                if (auto s = remove_recorded(root, p); !s.ok())
-                        return s.failure();
+                if (auto s = remove_recorded(root, p); !s.ok()) {
+                        errors.push_back(s.error());
+                        kept.insert(p);
+                        continue;
+                }
                 result.removed.push_back(p);
         }
-        if (planned != all) {
-                if (planned.empty()) {
+        if (kept != all) {
+                if (kept.empty()) {
                         auto dir = parent_of(root, kRegistryFile, Missing::Fail);
                         if (!dir.ok() && !dir.failure().is(ENOENT))
                                 return dir.failure();
@@ -180,10 +187,12 @@ Result<FileRegistry::SyncResult> FileRegistry::sync(const std::vector<PersistedF
                                 if (auto s = remove_file(dir.value(), name_of(kRegistryFile));
                                     !s.ok())
                                         return s.failure();
-                } else if (auto s = record(root, planned); !s.ok()) {
+                } else if (auto s = record(root, kept); !s.ok()) {
                         return s.failure();
                 }
         }
+        if (!errors.empty())
+                return status_of(errors).failure();
         return result;
 }
 

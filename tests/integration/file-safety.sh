@@ -14,7 +14,8 @@
 # D. ROOT/etc/systemd/network/70-ens6.network.d a symlink to a directory
 #    holding a natd.conf: `natd --once` exits 1 naming the symlink, nothing
 #    is written through it; `natd --teardown` (the registry lists the
-#    drop-in) exits 1 naming it, and the symlink and the file behind it stay.
+#    drop-in) removes the sysctl file, exits 1 naming the symlink, and the
+#    symlink, the file behind it and the drop-in's line in the registry stay.
 # Usage: file-safety.sh PATH-TO-natd   (root; exit 77 = skipped)
 set -euo pipefail
 # shellcheck source=tests/integration/lib.sh
@@ -156,4 +157,8 @@ run_natd D2 --teardown
 ((RC == 1)) || fail "D. natd --teardown with a symlinked $DROPIN_DIR exited $RC, expected 1:"$'\n'"$(cat "$T/D2.out")"
 expect_log D2 "$message"
 pass "D. natd --teardown exits 1: $message"
+[[ ! -e $ROOT/$SYSCTL ]] || fail "D. natd --teardown did not remove $SYSCTL, which it could"
+[[ $(grep -v '^#' "$ROOT/$REGISTRY") == "/$DROPIN" ]] ||
+    fail "D. after the teardown the registry should list only /$DROPIN:"$'\n'"$(cat "$ROOT/$REGISTRY")"
+pass "D. natd --teardown removed $SYSCTL all the same; the registry still lists the drop-in"
 check_elsewhere "D. natd --teardown"
