@@ -151,10 +151,17 @@ Result<WriteOutcome> write_file_atomically(const DirFd& dir, const std::string& 
 Result<WriteOutcome> write_file_atomically(const std::filesystem::path& path,
                                            std::string_view content, mode_t mode,
                                            const FileOps& ops) {
-        auto root = DirFd::open("/");
-        if (!root.ok())
-                return root.failure();
-        auto dir = root.value().open_below(path.parent_path().relative_path(), Missing::Create);
+        // The part of the path that exists is taken as it is (a symlinked
+        // TMPDIR); the directories created below it get their mode.
+        auto existing = path.parent_path();
+        std::error_code ec;
+        while (!std::filesystem::is_directory(existing, ec) && existing.has_relative_path())
+                existing = existing.parent_path();
+        auto top = DirFd::open(existing);
+        if (!top.ok())
+                return top.failure();
+        auto dir = top.value().open_below(path.parent_path().lexically_relative(existing),
+                                          Missing::Create);
         if (!dir.ok())
                 return dir.failure();
         return write_file_atomically(dir.value(), path.filename().string(), content, mode, ops);

@@ -37,7 +37,7 @@ Result<WriteOutcome> write_file_atomically(const DirFd& dir, const std::string& 
                                            std::string_view content, mode_t mode = 0644,
                                            const FileOps& ops = FileOps::system());
 
-// The same for an absolute `path`, creating its parent directories below /
+// The same for an absolute `path`, creating its missing parent directories
 // (for tests and tools; natd's own files go through FileRegistry).
 Result<WriteOutcome> write_file_atomically(const std::filesystem::path& path,
                                            std::string_view content, mode_t mode = 0644,

@@ -85,10 +85,10 @@ Result<DirFd> DirFd::open_below(const std::filesystem::path& relative, Missing m
                 return errno_error("duplicate the descriptor of", path_.string(), errno);
         for (const auto& component : relative) {
                 const auto name = component.string();
-                if (name.empty())  // a trailing "/"
+                if (name.empty() || name == ".")  // a trailing "/", or here
                         continue;
-                if (name == "." || name == "..")
-                        return refused(path_ / relative, R"(holds "." or "..")", EINVAL);
+                if (name == "..")
+                        return refused(path_ / relative, R"(holds "..")", EINVAL);
                 dir = dir.value().open_child(name, missing);
                 if (!dir.ok())
                         return dir;

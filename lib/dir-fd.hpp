@@ -23,7 +23,7 @@ public:
         static Result<DirFd> open(const std::filesystem::path& path);
 
         // The directory `relative` below this one, never following a
-        // symlink. `relative` must not hold "..", "." or a root.
+        // symlink. `relative` must not hold ".." or a root.
         [[nodiscard]] Result<DirFd> open_below(const std::filesystem::path& relative,
                                                Missing missing) const;
 
