@@ -1,6 +1,13 @@
 // natd's record of the files it wrote (/var/lib/natd/files), so that a file
 // for an interface name that no longer exists is removed: no stale
 // 70-ens6.network.d/natd.conf once the ENI came back as ens7.
+//
+// The record is read as untrusted input: a line is honoured only when it
+// has the shape of a file natd writes (is_persisted_file_path()); any other
+// line is logged as "FILE:LINE: ..." and ignored, never deleted, and is
+// dropped when the record is next written. Every write and delete is made
+// relative to directories reached from --root without following symlinks
+// (DirFd); a symlink on the way is an error naming it.
 #pragma once
 
 #include <filesystem>
@@ -8,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "dir-fd.hpp"
 #include "persisted-files.hpp"
 #include "result.hpp"
 
@@ -29,10 +37,20 @@ public:
         // step is repaired by the next sync.
         Result<SyncResult> sync(const std::vector<PersistedFile>& files);
 
-        // Removes every recorded file and the record itself.
-        Result<SyncResult> remove_all() { return sync({}); }
+        // Removes every recorded file, the record itself and, once empty,
+        // its directory.
+        Result<SyncResult> remove_all();
 
-        [[nodiscard]] std::set<std::filesystem::path> recorded() const;
+        // The record as read: the paths it honours, and a "FILE:LINE:
+        // message" for each line it ignores.
+        struct Record {
+                std::set<std::filesystem::path> paths;
+                std::vector<std::string> rejected;
+        };
+        [[nodiscard]] Record read_record() const;
+        [[nodiscard]] std::set<std::filesystem::path> recorded() const {
+                return read_record().paths;
+        }
 
         // Read-only: sync(files) would change nothing.
         [[nodiscard]] bool in_sync(const std::vector<PersistedFile>& files) const;
@@ -40,10 +58,8 @@ public:
         [[nodiscard]] bool holds(const PersistedFile& file) const;
 
 private:
-        [[nodiscard]] std::filesystem::path under_root(const std::filesystem::path& p) const {
-                return root_ / p.relative_path();
-        }
-        Status record(const std::set<std::filesystem::path>& paths);
+        [[nodiscard]] Record read_record(const DirFd& root) const;
+        Status record(const DirFd& root, const std::set<std::filesystem::path>& paths);
 
         std::filesystem::path root_;
 };

@@ -6,36 +6,32 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dir-fd.hpp"
 #include "error.hpp"
 
 namespace natd {
 
-namespace {
-
-// mkdir -p with 0755 whatever the umask: natd's state directory.
-Status make_directories(const std::filesystem::path& dir) {
-        std::filesystem::path at;
-        for (const auto& part : dir) {
-                at /= part;
-                if (::mkdir(at.c_str(), 0755) == 0) {
-                        if (::chmod(at.c_str(), 0755) != 0)
-                                return errno_error("chmod", at.string(), errno);
-                } else if (errno != EEXIST) {
-                        return errno_error("mkdir", at.string(), errno);
-                }
-        }
-        return Ok{};
-}
-
-}  // namespace
-
 Result<InstanceLock> InstanceLock::acquire(const std::filesystem::path& root) {
-        const std::filesystem::path path = root / std::filesystem::path(kLockFile).relative_path();
-        if (auto s = make_directories(path.parent_path()); !s.ok())
-                return s.failure();
-        const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        const std::filesystem::path relative = std::filesystem::path(kLockFile).relative_path();
+        const std::filesystem::path path = root / relative;
+        // The state directory is reached as natd's other files are: no
+        // symlink below --root is followed, directories are made 0755.
+        auto top = DirFd::open(root);
+        if (!top.ok())
+                return top.failure();
+        auto dir = top.value().open_below(relative.parent_path(), Missing::Create);
+        if (!dir.ok())
+                return dir.failure();
+        const int fd = ::openat(dir.value().get(), relative.filename().c_str(),
+                                O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0)
                 return errno_error("open", path.string(), errno);
+        // 0600 whatever the umask.
+        if (::fchmod(fd, 0600) != 0) {
+                const int e = errno;
+                ::close(fd);
+                return errno_error("chmod", path.string(), e);
+        }
         if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
                 const int e = errno;
                 ::close(fd);

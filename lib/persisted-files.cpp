@@ -12,6 +12,19 @@ PersistedFile sysctl_file() {
         return {kSysctlFile, std::string(kHeader) + "net.ipv4.ip_forward = 1\n"};
 }
 
+bool is_persisted_file_path(std::string_view path) {
+        if (path == kSysctlFile)
+                return true;
+        const std::string dir = std::string(kNetworkdConfigDir) + "/";
+        const std::string tail = std::string(".network.d/") + kDropinName;
+        if (!path.starts_with(dir) || !path.ends_with(tail) ||
+            path.size() <= dir.size() + tail.size())
+                return false;
+        const auto name = path.substr(dir.size(), path.size() - dir.size() - tail.size());
+        return name != "." && name != ".." && name.find('/') == std::string_view::npos &&
+               name.find('\0') == std::string_view::npos;
+}
+
 DropinLocation route_dropin_location(const std::string& ifname, int ifindex,
                                      const std::map<int, std::string>& network_files,
                                      bool file_pins_eni) {

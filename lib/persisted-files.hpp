@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "plan.hpp"
@@ -25,6 +26,11 @@ inline constexpr const char* kNetworkdConfigDir = "/etc/systemd/network";
 inline constexpr const char* kDropinName = "natd.conf";
 
 PersistedFile sysctl_file();
+
+// Whether `path` has the shape of a file natd writes: kSysctlFile, or
+// kNetworkdConfigDir/<name>.network.d/kDropinName with <name> one path
+// component other than "." and "..". The registry trusts nothing else.
+bool is_persisted_file_path(std::string_view path);
 
 // Where the return-route drop-in goes. networkd reads drop-ins from
 // "<name of the .network file>.d/" in every network directory, so natd's

@@ -75,24 +75,27 @@ Error too_large(const std::filesystem::path& path, std::size_t max_size) {
 
 }  // namespace
 
-Result<std::string> read_file(const std::filesystem::path& path, std::size_t max_size,
-                              Symlinks symlinks) {
+namespace {
+
+// `name` relative to `dir_fd`; `path` is what messages call it.
+Result<std::string> read_file_in(int dir_fd, const char* name, const std::filesystem::path& path,
+                                 std::size_t max_size, Symlinks symlinks) {
         // O_NONBLOCK: opening a FIFO without a writer returns at once (and a
         // tty does not wait for carrier); O_NOCTTY: natd gets no terminal.
         int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
         if (symlinks == Symlinks::Refuse)
                 flags |= O_NOFOLLOW;
-        const FileDescriptor fd{::open(path.c_str(), flags)};
+        const FileDescriptor fd{::openat(dir_fd, name, flags)};
         if (fd.get() < 0) {
                 const int err = errno;
                 struct stat st {};
                 // O_NOFOLLOW's ELOOP also means a loop further up the path:
                 // say which.
                 if (err == ELOOP && symlinks == Symlinks::Refuse &&
-                    ::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode))
+                    ::fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
                         return failure(path, "is a symbolic link", ELOOP);
                 // A socket (or a device without a driver) cannot be opened.
-                if (err == ENXIO && ::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+                if (err == ENXIO && ::fstatat(dir_fd, name, &st, 0) == 0 && !S_ISREG(st.st_mode))
                         return not_regular(path, st.st_mode, ENXIO);
                 return errno_failure(path, err);
         }
@@ -123,6 +126,18 @@ Result<std::string> read_file(const std::filesystem::path& path, std::size_t max
                         return too_large(path, max_size);
         }
         return content;
+}
+
+}  // namespace
+
+Result<std::string> read_file(const std::filesystem::path& path, std::size_t max_size,
+                              Symlinks symlinks) {
+        return read_file_in(AT_FDCWD, path.c_str(), path, max_size, symlinks);
+}
+
+Result<std::string> read_file(const DirFd& dir, const std::string& name, std::size_t max_size,
+                              Symlinks symlinks) {
+        return read_file_in(dir.get(), name.c_str(), dir.path() / name, max_size, symlinks);
 }
 
 }  // namespace natd

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <string>
 
+#include "dir-fd.hpp"
 #include "result.hpp"
 
 namespace natd {
@@ -28,5 +29,8 @@ enum class Symlinks {
 //   EFBIG               : "too large: more than 1 MiB"
 Result<std::string> read_file(const std::filesystem::path& path, std::size_t max_size,
                               Symlinks symlinks = Symlinks::Follow);
+// The file `name` in `dir`, which was reached without following symlinks.
+Result<std::string> read_file(const DirFd& dir, const std::string& name, std::size_t max_size,
+                              Symlinks symlinks = Symlinks::Refuse);
 
 }  // namespace natd

@@ -18,6 +18,11 @@ Status teardown(KernelCommitter& committer, const std::filesystem::path& root, s
         else
                 removed.emplace_back("table ip natd and natd's routes");
 
+        // The lock file goes first, so that the state directory is empty
+        // once the record is gone (whoever tears down holds the lock: it
+        // stays valid unlinked).
+        std::error_code ec;
+        std::filesystem::remove(root / std::filesystem::path(kLockFile).relative_path(), ec);
         bool dropin_removed = false;
         auto files = FileRegistry(root).remove_all();
         if (!files.ok()) {
@@ -28,11 +33,6 @@ Status teardown(KernelCommitter& committer, const std::filesystem::path& root, s
                         dropin_removed = dropin_removed || p != kSysctlFile;
                 }
         }
-        // State directory: empty once the record and the lock file are gone
-        // (whoever tears down holds the lock: it stays valid unlinked).
-        std::error_code ec;
-        std::filesystem::remove(root / std::filesystem::path(kLockFile).relative_path(), ec);
-        std::filesystem::remove(root / "var/lib/natd", ec);
 
         if (dropin_removed && bus != nullptr) {
                 sd_bus_error error = SD_BUS_ERROR_NULL;

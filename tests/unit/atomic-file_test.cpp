@@ -1,6 +1,7 @@
 #include <cerrno>
 #include <fcntl.h>
 #include <filesystem>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -21,13 +22,13 @@ Failing g_failing = Failing::Open;  // test-only switch for the stubs below
 int g_fsync_calls = 0;
 int g_open_calls = 0;
 
-int stub_open(const char* path, int flags, mode_t mode) {
+int stub_openat(int dir_fd, const char* name, int flags, mode_t mode) {
         ++g_open_calls;
         if (g_failing == Failing::Open) {
                 errno = EACCES;
                 return -1;
         }
-        return ::open(path, flags, mode);
+        return ::openat(dir_fd, name, flags, mode);
 }
 ssize_t stub_write(int fd, const void* buf, size_t n) {
         if (g_failing == Failing::Write) {
@@ -68,15 +69,16 @@ int stub_close(int fd) {
         }
         return r;
 }
-int stub_rename(const char* from, const char* to) {
+int stub_renameat(int from_dir, const char* from, int to_dir, const char* to) {
         if (g_failing == Failing::Rename) {
                 errno = EXDEV;
                 return -1;
         }
-        return ::rename(from, to);
+        return ::renameat(from_dir, from, to_dir, to);
 }
 
-const natd::FileOps kStubs{stub_open, stub_write, stub_fsync, stub_close, stub_rename, ::unlink};
+const natd::FileOps kStubs{stub_openat, stub_write,    stub_fsync,
+                           stub_close,  stub_renameat, ::unlinkat};
 
 }  // namespace
 
@@ -135,18 +137,50 @@ TEST_CASE("A failed directory sync reports an error after the rename", "[atomic-
         CHECK(dir.entries(dir.path) == 1);
 }
 
-TEST_CASE("Removing a drop-in removes its directory only when empty", "[atomic-file]") {
+TEST_CASE("Removing a file and an empty directory works relative to the directory",
+          "[atomic-file]") {
         ScratchDir dir;
         const auto ours = dir.path / "70-ens6.network.d/natd.conf";
         const auto theirs = dir.path / "70-ens7.network.d/eni.conf";
-        const auto ours7 = dir.path / "70-ens7.network.d/natd.conf";
         REQUIRE(natd::write_file_atomically(ours, "x").ok());
         REQUIRE(natd::write_file_atomically(theirs, "y").ok());
-        REQUIRE(natd::write_file_atomically(ours7, "z").ok());
+        auto top = natd::DirFd::open(dir.path);
+        REQUIRE(top.ok());
 
-        REQUIRE(natd::remove_file_and_empty_parent(ours).ok());
+        auto ens6 = top.value().open_below("70-ens6.network.d", natd::Missing::Fail);
+        REQUIRE(ens6.ok());
+        REQUIRE(natd::remove_file(ens6.value(), "natd.conf").ok());
+        REQUIRE(top.value().remove_if_empty("70-ens6.network.d").ok());
         CHECK_FALSE(fs::exists(ours.parent_path()));
-        REQUIRE(natd::remove_file_and_empty_parent(ours7).ok());
-        CHECK(fs::exists(theirs));  // net-utils' file and its directory stay
-        CHECK(natd::remove_file(dir.path / "missing.conf").ok());
+        // A directory with other files stays, and so do they.
+        REQUIRE(top.value().remove_if_empty("70-ens7.network.d").ok());
+        CHECK(fs::exists(theirs));
+        CHECK(natd::remove_file(top.value(), "missing.conf").ok());
+        CHECK(top.value().remove_if_empty("missing.d").ok());
+}
+
+TEST_CASE("Files and directories get their modes whatever the umask", "[atomic-file]") {
+        ScratchDir dir;
+        const mode_t saved = ::umask(0);
+        auto written = natd::write_file_atomically(dir.path / "a/b/natd.conf", "x\n");
+        auto secret = natd::write_file_atomically(dir.path / "a/files", "y\n", 0600);
+        ::umask(saved);
+        REQUIRE(written.ok());
+        REQUIRE(secret.ok());
+        auto mode = [](const fs::path& p) { return fs::status(p).permissions(); };
+        CHECK(mode(dir.path / "a") == static_cast<fs::perms>(0755));
+        CHECK(mode(dir.path / "a/b") == static_cast<fs::perms>(0755));
+        CHECK(mode(dir.path / "a/b/natd.conf") == static_cast<fs::perms>(0644));
+        CHECK(mode(dir.path / "a/files") == static_cast<fs::perms>(0600));
+}
+
+TEST_CASE("An unchanged file gets its mode back", "[atomic-file]") {
+        ScratchDir dir;
+        const auto path = dir.path / "natd.conf";
+        REQUIRE(natd::write_file_atomically(path, "x\n").ok());
+        fs::permissions(path, static_cast<fs::perms>(0666));
+        auto again = natd::write_file_atomically(path, "x\n");
+        REQUIRE(again.ok());
+        CHECK(again.value() == natd::WriteOutcome::Unchanged);
+        CHECK(fs::status(path).permissions() == static_cast<fs::perms>(0644));
 }

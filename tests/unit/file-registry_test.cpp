@@ -1,4 +1,7 @@
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <sys/stat.h>
 
 #include <catch2/catch.hpp>
 
@@ -104,4 +107,148 @@ TEST_CASE("Temporary files of a writer killed mid-write are removed", "[registry
         CHECK_FALSE(fs::exists(stale_record));
         // ...so the old drop-in directory could go too.
         CHECK_FALSE(fs::exists(root.at("/etc/systemd/network/70-ens6.network.d")));
+}
+
+namespace {
+
+void write_plain(const fs::path& path, const std::string& content) {
+        fs::create_directories(path.parent_path());
+        std::ofstream(path) << content;
+}
+
+std::string content_of(const fs::path& path) {
+        std::ifstream in(path);
+        return {std::istreambuf_iterator<char>(in), {}};
+}
+
+}  // namespace
+
+TEST_CASE("The registry honours only the paths natd writes", "[registry]") {
+        CHECK(natd::is_persisted_file_path("/etc/sysctl.d/90-natd.conf"));
+        CHECK(natd::is_persisted_file_path("/etc/systemd/network/70-ens7.network.d/natd.conf"));
+        CHECK(natd::is_persisted_file_path("/etc/systemd/network/..x.network.d/natd.conf"));
+        for (const char* bad : {"/../outside-victim", "/etc/passwd", "relative", "",
+                                "/etc/systemd/network/a/b.network.d/natd.conf",
+                                "/etc/systemd/network/...network.d/natd.conf",
+                                "/etc/systemd/network/.network.d/natd.conf",
+                                "/etc/systemd/network/70-ens7.network.d/other.conf",
+                                "/etc/systemd/network/70-ens7.network.d/../../../passwd",
+                                "/etc/sysctl.d/../passwd", "//etc/sysctl.d/90-natd.conf"}) {
+                INFO(bad);
+                CHECK_FALSE(natd::is_persisted_file_path(bad));
+        }
+}
+
+TEST_CASE("A poisoned registry deletes nothing it does not own", "[registry]") {
+        natd::test::ScratchDir scratch;
+        const auto root = scratch.path / "root";
+        const auto outside = scratch.path / "outside-victim";
+        write_plain(outside, "outside\n");
+        write_plain(root / "etc/passwd", "root:x:0:0\n");
+        write_plain(root / "relative", "relative\n");
+        write_plain(root / "etc/systemd/network/a/b.network.d/natd.conf", "nested\n");
+        natd::FileRegistry registry(root);
+        REQUIRE(registry.sync({kSysctl, dropin("ens6")}).ok());
+        const auto registry_file = root / "var/lib/natd/files";
+        write_plain(registry_file, "# header\n"
+                                   "/../outside-victim\n"
+                                   "/etc/passwd\n"
+                                   "relative\n"
+                                   "/etc/systemd/network/a/b.network.d/natd.conf\n"
+                                   "/etc/sysctl.d/90-natd.conf\n"
+                                   "/etc/systemd/network/70-ens6.network.d/natd.conf\n");
+
+        const auto record = registry.read_record();
+        CHECK(record.paths ==
+              std::set<fs::path>{"/etc/sysctl.d/90-natd.conf",
+                                 "/etc/systemd/network/70-ens6.network.d/natd.conf"});
+        REQUIRE(record.rejected.size() == 4);
+        CHECK(record.rejected[0] == registry_file.string() +
+                                            ":2: ignoring \"/../outside-victim\": not a file natd "
+                                            "writes");
+        CHECK(record.rejected[3].starts_with(registry_file.string() + ":5: "));
+        // Otherwise in sync: the bad lines alone make the next sync drop them.
+        CHECK_FALSE(registry.in_sync({kSysctl, dropin("ens6")}));
+
+        SECTION("a plain sync keeps the valid lines and drops the bad ones") {
+                auto r = registry.sync({kSysctl, dropin("ens7")});
+                REQUIRE(r.ok());
+                CHECK(r.value().removed ==
+                      std::vector<fs::path>{"/etc/systemd/network/70-ens6.network.d/natd.conf"});
+                CHECK(registry.read_record().rejected.empty());
+                CHECK(registry.in_sync({kSysctl, dropin("ens7")}));
+        }
+        SECTION("teardown removes natd's files only") {
+                auto r = registry.remove_all();
+                REQUIRE(r.ok());
+                CHECK(r.value().removed.size() == 2);
+                CHECK_FALSE(fs::exists(root / "etc/sysctl.d/90-natd.conf"));
+                CHECK_FALSE(fs::exists(root / "var/lib/natd"));
+        }
+        CHECK(content_of(outside) == "outside\n");
+        CHECK(content_of(root / "etc/passwd") == "root:x:0:0\n");
+        CHECK(content_of(root / "relative") == "relative\n");
+        CHECK(content_of(root / "etc/systemd/network/a/b.network.d/natd.conf") == "nested\n");
+}
+
+TEST_CASE("A symlink on the way to natd's files is an error naming it", "[registry]") {
+        natd::test::ScratchDir scratch;
+        const auto root = scratch.path / "root";
+        const auto target = scratch.path / "target";
+        fs::create_directories(root);
+        fs::create_directories(target);
+        write_plain(target / "natd.conf", "victim\n");
+
+        const auto [link, expected] = GENERATE(table<const char*, const char*>({
+                {"etc/systemd/network/70-ens6.network.d", "etc/systemd/network/70-ens6.network.d"},
+                {"etc/systemd/network", "etc/systemd/network"},
+                {"etc", "etc"},
+        }));
+        INFO(link);
+        fs::create_directories((root / link).parent_path());
+        fs::create_directory_symlink(target, root / link);
+        natd::FileRegistry registry(root);
+        const std::string message =
+                (root / expected).string() + ": is a symbolic link, not writing through it";
+
+        auto written = registry.sync({kSysctl, dropin("ens6", "[Route]\nnew\n")});
+        REQUIRE_FALSE(written.ok());
+        CHECK(written.error() == message);
+        CHECK_FALSE(registry.holds(dropin("ens6", "victim\n")));
+
+        // A record made before the symlink appeared: teardown fails, naming it.
+        fs::remove(root / link);
+        REQUIRE(registry.sync({kSysctl, dropin("ens6")}).ok());
+        fs::remove_all(root / link);
+        fs::create_directory_symlink(target, root / link);
+        auto removed = registry.remove_all();
+        REQUIRE_FALSE(removed.ok());
+        CHECK(removed.error().starts_with(message));
+        // What could not go stays recorded; what could went.
+        CHECK(registry.recorded().contains(dropin("ens6").path));
+        if (std::string(link) != "etc")
+                CHECK_FALSE(fs::exists(root / "etc/sysctl.d/90-natd.conf"));
+
+        CHECK(fs::is_symlink(root / link));
+        CHECK(content_of(target / "natd.conf") == "victim\n");
+        CHECK(ScratchRoot::entries(target) == 1);
+}
+
+TEST_CASE("natd's directories and files get fixed modes whatever the umask", "[registry]") {
+        ScratchRoot root;
+        natd::FileRegistry registry(root.path);
+        const mode_t saved = ::umask(0);
+        auto r = registry.sync({kSysctl, dropin("ens6")});
+        ::umask(saved);
+        REQUIRE(r.ok());
+        auto mode = [&](const char* p) { return fs::status(root.at(p)).permissions(); };
+        for (const char* dir : {"/etc", "/etc/sysctl.d", "/etc/systemd/network",
+                                "/etc/systemd/network/70-ens6.network.d", "/var/lib/natd"}) {
+                INFO(dir);
+                CHECK(mode(dir) == static_cast<fs::perms>(0755));
+        }
+        CHECK(mode("/etc/sysctl.d/90-natd.conf") == static_cast<fs::perms>(0644));
+        CHECK(mode("/etc/systemd/network/70-ens6.network.d/natd.conf") ==
+              static_cast<fs::perms>(0644));
+        CHECK(mode("/var/lib/natd/files") == static_cast<fs::perms>(0600));
 }
