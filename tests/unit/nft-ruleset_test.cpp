@@ -418,3 +418,26 @@ TEST_CASE("Comparing the kernel's table with the plan finds every difference", "
                       std::vector<std::string>{"chain sneaky is not natd's"});
         }
 }
+
+TEST_CASE("ForwardPolicy=accept sends the same rules but the final drop", "[nft]") {
+        const auto batch = natd::build_replace_batch(
+                natd::make_nat_ruleset(nat_input(natd::ForwardPolicy::Accept)), 1);
+        std::string printed;
+        int left = static_cast<int>(batch.bytes.size());
+        for (auto* nlh = reinterpret_cast<const nlmsghdr*>(batch.bytes.data());
+             mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+                if (nlh->nlmsg_type != nft_type(NFT_MSG_NEWRULE))
+                        continue;
+                natd::NftnlRulePtr r(nftnl_rule_alloc());
+                REQUIRE(nftnl_rule_nlmsg_parse(nlh, r.get()) == 0);
+                std::array<char, 4096> text{};
+                nftnl_rule_snprintf(text.data(), text.size(), r.get(), NFTNL_OUTPUT_DEFAULT, 0);
+                printed += text.data();
+                printed += '\n';
+        }
+        // kKernelRules without its last rule, drop-other.
+        const std::string all = without_handles(kKernelRules);
+        const auto last = all.rfind("ip natd forward\n");
+        REQUIRE(all.find("natd: drop-other", last) != std::string::npos);
+        CHECK(printed == all.substr(0, last));
+}
