@@ -32,6 +32,17 @@ const std::vector<ConfigKey>& config_schema() {
                                               "The next hop of the return routes; empty: .1 of the "
                                               "private ENI's subnet."},
                                              address_value()),
+                list_key<&Config::source_cidrs>(
+                        {"NAT", "SourceCIDRs",
+                         "The sources forwarded and masqueraded from the private ENI; empty: "
+                         "Subnets plus the private ENI's subnet."},
+                        subnet_value()),
+                scalar_key<&Config::forward_policy>(
+                        {"NAT", "ForwardPolicy",
+                         "drop: natd's forward chain drops all other forwarded traffic; accept: "
+                         "only what concerns its two ENIs (for Docker, VPNs)."},
+                        enum_value<ForwardPolicy>({{"drop", ForwardPolicy::Drop},
+                                                   {"accept", ForwardPolicy::Accept}})),
         };
         return schema;
 }

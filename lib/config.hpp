@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "forward-policy.hpp"
 #include "ipv4.hpp"
 #include "selector.hpp"
 #include "timespan.hpp"
@@ -22,6 +23,11 @@ struct Config {
         std::vector<Ipv4Cidr> subnets;
         // Default: first host of the private ENI's own subnet.
         std::optional<Ipv4Address> gateway;
+        // The sources natd forwards and masquerades from the private ENI.
+        // Empty: Subnets plus the private ENI's own subnet, known only when
+        // planning (plan.cpp).
+        std::vector<Ipv4Cidr> source_cidrs;
+        ForwardPolicy forward_policy = ForwardPolicy::Drop;
 
         bool operator==(const Config&) const = default;
 };

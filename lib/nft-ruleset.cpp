@@ -25,6 +25,8 @@ namespace {
 
 constexpr uint16_t kFamily = NFPROTO_IPV4;
 constexpr size_t kBatchBufferSize = size_t{64} * 1024;
+// The source address in an IPv4 header (RFC 791).
+constexpr uint32_t kIpv4SourceOffset = 12;
 
 uint32_t hook_number(Hook hook) {
         switch (hook) {
@@ -57,6 +59,18 @@ void add(nftnl_rule* rule, NftnlExprPtr expr) {
         nftnl_rule_add_expr(rule, expr.release());
 }
 
+// reg 1 = reg 1 & MASK (a 32-bit register; MASK as the register holds it).
+void add_bitwise_and(nftnl_rule* rule, uint32_t mask) {
+        const uint32_t zero = 0;
+        auto bitwise = make_expr("bitwise");
+        nftnl_expr_set_u32(bitwise.get(), NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+        nftnl_expr_set_u32(bitwise.get(), NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+        nftnl_expr_set_u32(bitwise.get(), NFTNL_EXPR_BITWISE_LEN, sizeof(uint32_t));
+        nftnl_expr_set_data(bitwise.get(), NFTNL_EXPR_BITWISE_MASK, &mask, sizeof(mask));
+        nftnl_expr_set_data(bitwise.get(), NFTNL_EXPR_BITWISE_XOR, &zero, sizeof(zero));
+        add(rule, std::move(bitwise));
+}
+
 void add_ifname_match(nftnl_rule* rule, uint32_t meta_key, const std::string& ifname) {
         auto meta = make_expr("meta");
         nftnl_expr_set_u32(meta.get(), NFTNL_EXPR_META_KEY, meta_key);
@@ -73,24 +87,42 @@ void add_ifname_match(nftnl_rule* rule, uint32_t meta_key, const std::string& if
         add(rule, std::move(cmp));
 }
 
-void add_established_related(nftnl_rule* rule) {
+// ct state & MASK != 0: "ct state established,related", "ct state invalid".
+void add_ct_state_match(nftnl_rule* rule, uint32_t mask) {
         auto ct = make_expr("ct");
         nftnl_expr_set_u32(ct.get(), NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
         nftnl_expr_set_u32(ct.get(), NFTNL_EXPR_CT_DREG, NFT_REG_1);
         add(rule, std::move(ct));
-        const uint32_t mask = NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED);
         const uint32_t zero = 0;
-        auto bitwise = make_expr("bitwise");
-        nftnl_expr_set_u32(bitwise.get(), NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
-        nftnl_expr_set_u32(bitwise.get(), NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
-        nftnl_expr_set_u32(bitwise.get(), NFTNL_EXPR_BITWISE_LEN, sizeof(uint32_t));
-        nftnl_expr_set_data(bitwise.get(), NFTNL_EXPR_BITWISE_MASK, &mask, sizeof(mask));
-        nftnl_expr_set_data(bitwise.get(), NFTNL_EXPR_BITWISE_XOR, &zero, sizeof(zero));
-        add(rule, std::move(bitwise));
+        add_bitwise_and(rule, mask);
         auto cmp = make_expr("cmp");
         nftnl_expr_set_u32(cmp.get(), NFTNL_EXPR_CMP_SREG, NFT_REG_1);
         nftnl_expr_set_u32(cmp.get(), NFTNL_EXPR_CMP_OP, NFT_CMP_NEQ);
         nftnl_expr_set_data(cmp.get(), NFTNL_EXPR_CMP_DATA, &zero, sizeof(zero));
+        add(rule, std::move(cmp));
+}
+
+// "ip saddr 10.0.1.0/24" encoded as nft encodes it, so that a rule written
+// by hand reads back the same: a prefix of whole bytes loads and compares
+// just those bytes; any other loads the address and masks it first.
+void add_source_prefix_match(nftnl_rule* rule, const Ipv4Cidr& prefix) {
+        const unsigned bits = prefix.prefix_len();
+        const bool whole_bytes = bits > 0 && bits % 8 == 0;
+        const uint32_t length = whole_bytes ? bits / 8 : sizeof(uint32_t);
+        auto payload = make_expr("payload");
+        nftnl_expr_set_u32(payload.get(), NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_NETWORK_HEADER);
+        nftnl_expr_set_u32(payload.get(), NFTNL_EXPR_PAYLOAD_OFFSET, kIpv4SourceOffset);
+        nftnl_expr_set_u32(payload.get(), NFTNL_EXPR_PAYLOAD_LEN, length);
+        nftnl_expr_set_u32(payload.get(), NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+        add(rule, std::move(payload));
+        if (!whole_bytes)
+                add_bitwise_and(rule, Ipv4Address(prefix.netmask()).network_order());
+        const uint32_t network = prefix.network().address().network_order();
+        auto cmp = make_expr("cmp");
+        nftnl_expr_set_u32(cmp.get(), NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+        nftnl_expr_set_u32(cmp.get(), NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
+        // The first `length` bytes of the address in network order.
+        nftnl_expr_set_data(cmp.get(), NFTNL_EXPR_CMP_DATA, &network, length);
         add(rule, std::move(cmp));
 }
 
@@ -113,8 +145,13 @@ NftnlRulePtr make_rule(const std::string& table, const RulePlan& plan) {
                         add_ifname_match(rule.get(), NFT_META_IIFNAME, i->name);
                 else if (const auto* o = std::get_if<MatchOutputInterface>(&m))
                         add_ifname_match(rule.get(), NFT_META_OIFNAME, o->name);
-                else
-                        add_established_related(rule.get());
+                else if (std::holds_alternative<MatchEstablishedRelated>(m))
+                        add_ct_state_match(rule.get(), NF_CT_STATE_BIT(IP_CT_ESTABLISHED) |
+                                                               NF_CT_STATE_BIT(IP_CT_RELATED));
+                else if (std::holds_alternative<MatchInvalid>(m))
+                        add_ct_state_match(rule.get(), NF_CT_STATE_INVALID_BIT);
+                else if (const auto* s = std::get_if<MatchSourcePrefix>(&m))
+                        add_source_prefix_match(rule.get(), s->prefix);
         }
         add(rule.get(), make_expr("counter"));
         const std::string comment = rule_comment(plan.role);
@@ -157,7 +194,8 @@ NftnlChainPtr make_chain(const std::string& table, const ChainPlan& plan) {
         nftnl_chain_set_u32(c.get(), NFTNL_CHAIN_HOOKNUM, hook_number(plan.hook));
         nftnl_chain_set_s32(c.get(), NFTNL_CHAIN_PRIO, plan.priority);
         nftnl_chain_set_str(c.get(), NFTNL_CHAIN_TYPE, chain_type_name(plan.type));
-        // natd owns no traffic but the NAT's: its chains never drop by policy.
+        // Policy accept even with ForwardPolicy=drop: that one drops by a
+        // counted last rule, which status shows and the policy could not.
         nftnl_chain_set_u32(c.get(), NFTNL_CHAIN_POLICY, NF_ACCEPT);
         return c;
 }

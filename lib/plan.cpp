@@ -33,6 +33,21 @@ const Link* resolve_role(const char* role, const Selector& selector, const std::
 
 }  // namespace
 
+std::vector<Ipv4Cidr> resolve_source_cidrs(const Config& config, const Ipv4Cidr& private_subnet) {
+        if (!config.source_cidrs.empty())
+                return config.source_cidrs;
+        std::vector<Ipv4Cidr> sources = config.subnets;
+        // Subnets may already hold the ENI's subnet, or a network around it:
+        // one rule fewer then.
+        const bool covered = std::any_of(sources.begin(), sources.end(), [&](const Ipv4Cidr& s) {
+                return s.prefix_len() <= private_subnet.prefix_len() &&
+                       s.contains(private_subnet.address());
+        });
+        if (!covered)
+                sources.push_back(private_subnet);
+        return sources;
+}
+
 std::string Waiting::str() const {
         return join(reasons);
 }
@@ -64,7 +79,9 @@ PlanOutcome make_plan(const Config& config, const std::vector<Link>& links) {
         // The kernel lists the primary address first: the ENI's own address.
         plan.private_subnet = priv->ipv4.front().network();
         plan.gateway = config.gateway.value_or(plan.private_subnet.first_host());
-        plan.ruleset = make_nat_ruleset(pub->name, priv->name);
+        plan.source_cidrs = resolve_source_cidrs(config, plan.private_subnet);
+        plan.ruleset =
+                make_nat_ruleset({pub->name, priv->name, plan.source_cidrs, config.forward_policy});
         for (const auto& subnet : config.subnets) {
                 if (subnet == plan.private_subnet)
                         continue;  // reachable directly on the private ENI

@@ -38,6 +38,8 @@ struct NatPlan {
         ResolvedInterface public_interface;
         ResolvedInterface private_interface;
         Ipv4Cidr private_subnet;  // the private ENI's own subnet
+        // [NAT] SourceCIDRs= with its default resolved (resolve_source_cidrs).
+        std::vector<Ipv4Cidr> source_cidrs;
         Ipv4Address gateway;
         bool forwarding = true;
         RulesetPlan ruleset;
@@ -56,6 +58,10 @@ struct Waiting {
 };
 
 using PlanOutcome = std::variant<Waiting, NatPlan>;
+
+// [NAT] SourceCIDRs= as configured or, when empty, Subnets= plus the
+// private ENI's own subnet unless one of them already covers it.
+std::vector<Ipv4Cidr> resolve_source_cidrs(const Config& config, const Ipv4Cidr& private_subnet);
 
 PlanOutcome make_plan(const Config& config, const std::vector<Link>& links);
 

@@ -7,6 +7,9 @@
 #include <variant>
 #include <vector>
 
+#include "forward-policy.hpp"
+#include "ipv4.hpp"
+
 namespace natd {
 
 inline constexpr const char* kTableName = "natd";
@@ -36,12 +39,30 @@ struct MatchOutputInterface {
 struct MatchEstablishedRelated {
         bool operator==(const MatchEstablishedRelated&) const = default;
 };
-using RuleMatch = std::variant<MatchInputInterface, MatchOutputInterface, MatchEstablishedRelated>;
+struct MatchInvalid {  // ct state invalid
+        bool operator==(const MatchInvalid&) const = default;
+};
+struct MatchSourcePrefix {  // ip saddr 10.0.1.0/24
+        Ipv4Cidr prefix;
+        bool operator==(const MatchSourcePrefix&) const = default;
+};
+using RuleMatch = std::variant<MatchInputInterface, MatchOutputInterface, MatchEstablishedRelated,
+                               MatchInvalid, MatchSourcePrefix>;
 
 enum class RuleAction { Accept, Drop, Masquerade };
 
-// What a rule is for: names its counter in status and logs.
-enum class RuleRole { Masquerade, ForwardOut, ReturnIn, DropIn };
+// What a rule is for: names its counter in status and logs. Several rules
+// may share a role (one per source CIDR); doc/ruleset.txt lists them all.
+enum class RuleRole {
+        Masquerade,   // private -> public from a source CIDR: masqueraded
+        DropInvalid,  // ct state invalid on either ENI
+        ForwardOut,   // private -> public from a source CIDR
+        DropOut,      // private -> public from any other source
+        ReturnIn,     // public -> private, established or related
+        DropIn,       // public -> private, anything else
+        DropHairpin,  // public -> public
+        DropOther,    // ForwardPolicy=drop: whatever else is forwarded
+};
 const char* rule_role_name(RuleRole role);  // "masquerade", "forward-out", ...
 
 struct RulePlan {
@@ -62,11 +83,19 @@ struct RulesetPlan {
         bool operator==(const RulesetPlan&) const = default;
 };
 
-// The NAT between a private and a public interface (kernel names):
-// masquerade private->public; forward private->public; forward
-// public->private only when established or related; drop the rest of
-// public->private.
-RulesetPlan make_nat_ruleset(const std::string& public_ifname, const std::string& private_ifname);
+struct NatRulesetInput {
+        std::string public_ifname;  // kernel names
+        std::string private_ifname;
+        std::vector<Ipv4Cidr> source_cidrs;  // resolved: never empty in a plan
+        ForwardPolicy forward_policy = ForwardPolicy::Drop;
+};
+
+// The NAT between a private and a public interface: masquerade and forward
+// private->public from the source CIDRs only; forward public->private only
+// when established or related; drop invalid packets, public->public and the
+// rest of both directions; with ForwardPolicy=drop, drop everything else
+// too. doc/ruleset.txt describes every rule.
+RulesetPlan make_nat_ruleset(const NatRulesetInput& input);
 
 // "iifname ens6 oifname ens5 counter masquerade", for logs and status.
 std::string describe(const RulePlan& rule);

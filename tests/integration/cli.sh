@@ -48,10 +48,13 @@ for expected in "# $main:2"$'\n'"Public=ens5" \
     "# $main:4"$'\n'"Subnets=10.0.1.0/24" \
     "# $main:4"$'\n'"Subnets=10.0.2.0/24" \
     "# $main.d/10-vpc.conf:3"$'\n'"Subnets=10.0.3.0/24" \
-    "# default"$'\n'"Gateway="; do
+    "# default"$'\n'"Gateway=" \
+    "# default"$'\n'"SourceCIDRs=" \
+    "# default"$'\n'"ForwardPolicy=drop"; do
     [[ $dump == *"$expected"* ]] || fail "natd --dump-config does not show '${expected//$'\n'/ \\n }': $dump"
 done
-[[ $(grep -c '^\[' <<<"$dump") == 2 ]] || fail "natd --dump-config: expected the sections [Interfaces] and [Routes] once each: $dump"
+[[ $(grep '^\[' <<<"$dump" | tr '\n' ' ') == "[Interfaces] [Routes] [NAT] " ]] ||
+    fail "natd --dump-config: expected the sections [Interfaces], [Routes] and [NAT] once each: $dump"
 pass "natd --dump-config: every key with its value and origin, grouped by section"
 mkdir -p "$CLI_DIR/again"
 printf '%s\n' "$dump" >"$CLI_DIR/again/natd.conf"

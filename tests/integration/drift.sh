@@ -4,7 +4,7 @@
 # again ($DRIFT_TRIALS times per case):
 #   table     nft delete table ip natd
 #   flush     nft flush ruleset
-#   rule      nft flush chain ip natd postrouting (the masquerade rule gone)
+#   rule      nft flush chain ip natd postrouting (the masquerade rules gone, one per source CIDR)
 #   insert    nft insert rule ip natd forward counter drop (a rule added)
 #   route     ip route del 10.0.2.0/24 (a return route)
 #   forward   sysctl -w net.ipv4.ip_forward=0
@@ -147,7 +147,7 @@ run_case flush ruleset \
     "^[0-9]+ nft PID natd .*NEWTABLE:ip:natd( |$)" \
     nft flush ruleset
 run_case rule ruleset \
-    "^[0-9]+ nft [0-9]+ nft DELRULE:ip:natd:postrouting$" \
+    "^[0-9]+ nft [0-9]+ nft DELRULE:ip:natd:postrouting( DELRULE:ip:natd:postrouting)*$" \
     "^[0-9]+ nft PID natd .*NEWTABLE:ip:natd( |$)" \
     nft flush chain ip natd postrouting
 run_case insert ruleset \

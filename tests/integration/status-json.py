@@ -56,7 +56,8 @@ SCHEMA = {
     "warnings": ([STR],),
 }
 STATES = {"waiting", "configuring", "ready", "degraded", "failed", "unreachable"}
-ROLES = {"masquerade", "forward-out", "return-in", "drop-in"}
+ROLES = {"masquerade", "drop-invalid", "forward-out", "drop-out", "return-in", "drop-in",
+         "drop-hairpin", "drop-other"}
 
 
 def kind(v) -> str:

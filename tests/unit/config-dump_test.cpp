@@ -53,7 +53,18 @@ TEST_CASE("--dump-config: every key, its value and where it came from", "[config
               "\n"
               "# The next hop of the return routes; empty: .1 of the private ENI's subnet.\n"
               "# default\n"
-              "Gateway=\n");
+              "Gateway=\n"
+              "\n"
+              "[NAT]\n"
+              "# The sources forwarded and masqueraded from the private ENI; empty: Subnets "
+              "plus the private ENI's subnet.\n"
+              "# default\n"
+              "SourceCIDRs=\n"
+              "\n"
+              "# drop: natd's forward chain drops all other forwarded traffic; accept: only "
+              "what concerns its two ENIs (for Docker, VPNs).\n"
+              "# default\n"
+              "ForwardPolicy=drop\n");
 }
 
 TEST_CASE("--dump-config without any file", "[config-dump]") {

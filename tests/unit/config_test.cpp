@@ -294,11 +294,37 @@ TEST_CASE("value errors carry FILE:LINE", "[config]") {
                 {"[Routes]\nGateway=10.0.0.1/24\n",
                  {"f.conf:2: invalid address '10.0.0.1/24' in Gateway=: octet '1/24' is not a "
                   "decimal number"}},
+                {"[NAT]\nSourceCIDRs=10.0.0.0/8 10.9.9.9/24 10.0.0.0/40\n",
+                 {"f.conf:2: '10.9.9.9/24' in SourceCIDRs= has host bits set; did you mean "
+                  "10.9.9.0/24?",
+                  "f.conf:2: invalid CIDR '10.0.0.0/40' in SourceCIDRs=: prefix length must be "
+                  "0..32"}},
+                {"[NAT]\nForwardPolicy=reject\n",
+                 {"f.conf:2: invalid value 'reject' in ForwardPolicy=: expected drop|accept"}},
+                {"[NAT]\nForwardPolicy=Drop\n",
+                 {"f.conf:2: invalid value 'Drop' in ForwardPolicy=: expected drop|accept"}},
+                {"[Routes]\nForwardPolicy=accept\n",
+                 {"f.conf:2: unknown key 'ForwardPolicy' in section [Routes]"}},
         };
         for (const auto& row : rows) {
                 CAPTURE(row.text);
                 CHECK(errors_of({{"f.conf", row.text}}) == row.errors);
         }
+}
+
+TEST_CASE("[NAT]: SourceCIDRs= and ForwardPolicy=", "[config]") {
+        const auto defaults = parse_ok({});
+        CHECK(defaults.source_cidrs.empty());  // resolved when planning
+        CHECK(defaults.forward_policy == natd::ForwardPolicy::Drop);
+        const auto c = parse_ok({{"a.conf", "[NAT]\nSourceCIDRs=10.0.1.0/24\n"
+                                            "SourceCIDRs=10.0.8.0/21 10.0.1.0/24\n"
+                                            "ForwardPolicy=accept\n"},
+                                 {"b.conf", "[NAT]\nForwardPolicy=drop\nForwardPolicy=accept\n"}});
+        REQUIRE(c.source_cidrs.size() == 2);
+        CHECK(c.source_cidrs[1].str() == "10.0.8.0/21");
+        CHECK(c.forward_policy == natd::ForwardPolicy::Accept);
+        CHECK(parse_ok({{"a.conf", "[NAT]\nForwardPolicy=accept\nForwardPolicy=\n"}})
+                      .forward_policy == natd::ForwardPolicy::Drop);
 }
 
 TEST_CASE("a rejected value leaves the previous one", "[config]") {

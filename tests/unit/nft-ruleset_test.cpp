@@ -19,20 +19,31 @@ uint16_t nft_type(uint16_t msg) {
 
 // The fixtures come from the real nftables, not from natd: in a new network
 // namespace (Debian 12: nftables 1.0.6, libnftnl 1.2.4; kernel 6.18), `nft
-// --debug=netlink -f natd.nft` applied make_nat_ruleset("ens5", "ens6")
-// written in nft's syntax:
+// --debug=netlink -f natd.nft` applied make_nat_ruleset(nat_input()) written
+// in nft's syntax (each rule one line in the file):
 //
 //   table ip natd {
 //     chain postrouting {
 //       type nat hook postrouting priority srcnat; policy accept;
-//       iifname "ens6" oifname "ens5" counter masquerade comment "natd: masquerade"
+//       iifname "ens6" oifname "ens5" ip saddr 10.0.2.0/24 counter masquerade
+//           comment "natd: masquerade"
+//       iifname "ens6" oifname "ens5" ip saddr 10.0.1.0/24 counter masquerade
+//           comment "natd: masquerade"
 //     }
 //     chain forward {
 //       type filter hook forward priority filter; policy accept;
-//       iifname "ens6" oifname "ens5" counter accept comment "natd: forward-out"
+//       iifname "ens6" ct state invalid counter drop comment "natd: drop-invalid"
+//       iifname "ens5" ct state invalid counter drop comment "natd: drop-invalid"
+//       iifname "ens6" oifname "ens5" ip saddr 10.0.2.0/24 counter accept
+//           comment "natd: forward-out"
+//       iifname "ens6" oifname "ens5" ip saddr 10.0.1.0/24 counter accept
+//           comment "natd: forward-out"
+//       iifname "ens6" oifname "ens5" counter drop comment "natd: drop-out"
 //       iifname "ens5" oifname "ens6" ct state established,related counter accept
-//           comment "natd: return-in"                          (one line in the file)
+//           comment "natd: return-in"
 //       iifname "ens5" oifname "ens6" counter drop comment "natd: drop-in"
+//       iifname "ens5" oifname "ens5" counter drop comment "natd: drop-hairpin"
+//       counter drop comment "natd: drop-other"
 //     }
 //   }
 //
@@ -45,18 +56,68 @@ constexpr const char* kKernelRules = R"(ip natd postrouting 3
   [ cmp eq reg 1 0x36736e65 0x00000000 0x00000000 0x00000000 ]
   [ meta load oifname => reg 1 ]
   [ cmp eq reg 1 0x35736e65 0x00000000 0x00000000 0x00000000 ]
+  [ payload load 3b @ network header + 12 => reg 1 ]
+  [ cmp eq reg 1 0x0002000a ]
   [ counter pkts 0 bytes 0 ]
   [ masq ]
   userdata = { \x00\x11natd: masquerade\x00 }
-ip natd forward 4
+ip natd postrouting 4 3
+  [ meta load iifname => reg 1 ]
+  [ cmp eq reg 1 0x36736e65 0x00000000 0x00000000 0x00000000 ]
+  [ meta load oifname => reg 1 ]
+  [ cmp eq reg 1 0x35736e65 0x00000000 0x00000000 0x00000000 ]
+  [ payload load 3b @ network header + 12 => reg 1 ]
+  [ cmp eq reg 1 0x0001000a ]
+  [ counter pkts 0 bytes 0 ]
+  [ masq ]
+  userdata = { \x00\x11natd: masquerade\x00 }
+ip natd forward 5
+  [ meta load iifname => reg 1 ]
+  [ cmp eq reg 1 0x36736e65 0x00000000 0x00000000 0x00000000 ]
+  [ ct load state => reg 1 ]
+  [ bitwise reg 1 = ( reg 1 & 0x00000001 ) ^ 0x00000000 ]
+  [ cmp neq reg 1 0x00000000 ]
+  [ counter pkts 0 bytes 0 ]
+  [ immediate reg 0 drop ]
+  userdata = { \x00\x13natd: drop-invalid\x00 }
+ip natd forward 6 5
+  [ meta load iifname => reg 1 ]
+  [ cmp eq reg 1 0x35736e65 0x00000000 0x00000000 0x00000000 ]
+  [ ct load state => reg 1 ]
+  [ bitwise reg 1 = ( reg 1 & 0x00000001 ) ^ 0x00000000 ]
+  [ cmp neq reg 1 0x00000000 ]
+  [ counter pkts 0 bytes 0 ]
+  [ immediate reg 0 drop ]
+  userdata = { \x00\x13natd: drop-invalid\x00 }
+ip natd forward 7 6
+  [ meta load iifname => reg 1 ]
+  [ cmp eq reg 1 0x36736e65 0x00000000 0x00000000 0x00000000 ]
+  [ meta load oifname => reg 1 ]
+  [ cmp eq reg 1 0x35736e65 0x00000000 0x00000000 0x00000000 ]
+  [ payload load 3b @ network header + 12 => reg 1 ]
+  [ cmp eq reg 1 0x0002000a ]
+  [ counter pkts 0 bytes 0 ]
+  [ immediate reg 0 accept ]
+  userdata = { \x00\x12natd: forward-out\x00 }
+ip natd forward 8 7
+  [ meta load iifname => reg 1 ]
+  [ cmp eq reg 1 0x36736e65 0x00000000 0x00000000 0x00000000 ]
+  [ meta load oifname => reg 1 ]
+  [ cmp eq reg 1 0x35736e65 0x00000000 0x00000000 0x00000000 ]
+  [ payload load 3b @ network header + 12 => reg 1 ]
+  [ cmp eq reg 1 0x0001000a ]
+  [ counter pkts 0 bytes 0 ]
+  [ immediate reg 0 accept ]
+  userdata = { \x00\x12natd: forward-out\x00 }
+ip natd forward 9 8
   [ meta load iifname => reg 1 ]
   [ cmp eq reg 1 0x36736e65 0x00000000 0x00000000 0x00000000 ]
   [ meta load oifname => reg 1 ]
   [ cmp eq reg 1 0x35736e65 0x00000000 0x00000000 0x00000000 ]
   [ counter pkts 0 bytes 0 ]
-  [ immediate reg 0 accept ]
-  userdata = { \x00\x12natd: forward-out\x00 }
-ip natd forward 5 4
+  [ immediate reg 0 drop ]
+  userdata = { \x00\x0fnatd: drop-out\x00 }
+ip natd forward 10 9
   [ meta load iifname => reg 1 ]
   [ cmp eq reg 1 0x35736e65 0x00000000 0x00000000 0x00000000 ]
   [ meta load oifname => reg 1 ]
@@ -67,7 +128,7 @@ ip natd forward 5 4
   [ counter pkts 0 bytes 0 ]
   [ immediate reg 0 accept ]
   userdata = { \x00\x10natd: return-in\x00 }
-ip natd forward 6 5
+ip natd forward 11 10
   [ meta load iifname => reg 1 ]
   [ cmp eq reg 1 0x35736e65 0x00000000 0x00000000 0x00000000 ]
   [ meta load oifname => reg 1 ]
@@ -75,7 +136,44 @@ ip natd forward 6 5
   [ counter pkts 0 bytes 0 ]
   [ immediate reg 0 drop ]
   userdata = { \x00\x0enatd: drop-in\x00 }
+ip natd forward 12 11
+  [ meta load iifname => reg 1 ]
+  [ cmp eq reg 1 0x35736e65 0x00000000 0x00000000 0x00000000 ]
+  [ meta load oifname => reg 1 ]
+  [ cmp eq reg 1 0x35736e65 0x00000000 0x00000000 0x00000000 ]
+  [ counter pkts 0 bytes 0 ]
+  [ immediate reg 0 drop ]
+  userdata = { \x00\x13natd: drop-hairpin\x00 }
+ip natd forward 13 12
+  [ counter pkts 0 bytes 0 ]
+  [ immediate reg 0 drop ]
+  userdata = { \x00\x11natd: drop-other\x00 }
 )";
+
+// `nft --debug=netlink add rule ip t c ip saddr PREFIX counter accept` for
+// prefixes that are not whole bytes, a host and everything: the
+// expressions before the counter.
+const std::vector<std::pair<const char*, std::vector<std::string>>> kPrefixEncodings{
+        {"10.0.16.0/20",
+         {"payload load 4b @ network header + 12 => reg 1",
+          "bitwise reg 1 = ( reg 1 & 0x00f0ffff ) ^ 0x00000000", "cmp eq reg 1 0x0010000a"}},
+        {"10.0.1.7/32",
+         {"payload load 4b @ network header + 12 => reg 1", "cmp eq reg 1 0x0701000a"}},
+        {"0.0.0.0/0",
+         {"payload load 4b @ network header + 12 => reg 1",
+          "bitwise reg 1 = ( reg 1 & 0x00000000 ) ^ 0x00000000", "cmp eq reg 1 0x00000000"}},
+        {"10.0.0.0/8",
+         {"payload load 1b @ network header + 12 => reg 1", "cmp eq reg 1 0x0000000a"}},
+};
+
+natd::Ipv4Cidr cidr(const char* text) {
+        return natd::Ipv4Cidr::parse(text).value();
+}
+
+// The ruleset of the fixtures: public ens5, private ens6, two source CIDRs.
+natd::NatRulesetInput nat_input(natd::ForwardPolicy policy = natd::ForwardPolicy::Drop) {
+        return {"ens5", "ens6", {cidr("10.0.2.0/24"), cidr("10.0.1.0/24")}, policy};
+}
 
 // The comment in a rule's printed userdata, "{ \x00\x11natd: masquerade\x00 }":
 // NFTNL_UDATA_RULE_COMMENT (type 0), length, the NUL-terminated text.
@@ -131,7 +229,7 @@ std::string without_handles(const std::string& listing) {
         return out;
 }
 
-// What the kernel reports for make_nat_ruleset("ens5", "ens6"): the rules
+// What the kernel reports for make_nat_ruleset(nat_input()): the rules
 // of kKernelRules; the chains as `nft -j list chains` showed them (hook
 // postrouting = NF_INET_POST_ROUTING 4, forward = NF_INET_FORWARD 2, prio
 // 100 and 0, policy accept = NF_ACCEPT 1).
@@ -146,7 +244,7 @@ natd::KernelRuleset kernel_ens5_ens6() {
 }  // namespace
 
 TEST_CASE("Rules render as the kernel reports them, counters without values", "[nft]") {
-        const auto plan = natd::make_nat_ruleset("ens5", "ens6");
+        const auto plan = natd::make_nat_ruleset(nat_input());
         const auto kernel = kernel_ens5_ens6();
         REQUIRE(kernel.rules.size() == plan.rules.size());
         for (size_t i = 0; i < plan.rules.size(); ++i) {
@@ -158,8 +256,22 @@ TEST_CASE("Rules render as the kernel reports them, counters without values", "[
               "cmp eq reg 1 0x36736e65 0x00000000 0x00000000 0x00000000");
 }
 
+TEST_CASE("Source prefixes render as nft encodes them", "[nft]") {
+        for (const auto& [prefix, expected] : kPrefixEncodings) {
+                INFO(prefix);
+                const natd::RulePlan rule{"forward",
+                                          natd::RuleRole::ForwardOut,
+                                          {natd::MatchSourcePrefix{cidr(prefix)}},
+                                          natd::RuleAction::Accept};
+                auto rendered = natd::render_rule(rule);
+                REQUIRE(rendered.size() == expected.size() + 2);  // + counter, verdict
+                rendered.resize(expected.size());
+                CHECK(rendered == expected);
+        }
+}
+
 TEST_CASE("The replace batch is one transaction that recreates only natd's table", "[nft]") {
-        const auto plan = natd::make_nat_ruleset("ens5", "ens6");
+        const auto plan = natd::make_nat_ruleset(nat_input());
         const auto batch = natd::build_replace_batch(plan, 100);
 
         std::vector<uint16_t> types;
@@ -204,6 +316,13 @@ TEST_CASE("The replace batch is one transaction that recreates only natd's table
                                nft_type(NFT_MSG_NEWRULE),
                                nft_type(NFT_MSG_NEWRULE),
                                nft_type(NFT_MSG_NEWRULE),
+                               nft_type(NFT_MSG_NEWRULE),
+                               nft_type(NFT_MSG_NEWRULE),
+                               nft_type(NFT_MSG_NEWRULE),
+                               nft_type(NFT_MSG_NEWRULE),
+                               nft_type(NFT_MSG_NEWRULE),
+                               nft_type(NFT_MSG_NEWRULE),
+                               nft_type(NFT_MSG_NEWRULE),
                                NFNL_MSG_BATCH_END,
                        });
         for (size_t i = 0; i < seqs.size(); ++i)
@@ -212,8 +331,9 @@ TEST_CASE("The replace batch is one transaction that recreates only natd's table
         CHECK(batch.acked == std::vector<uint32_t>(seqs.begin() + 1, seqs.end() - 1));
         CHECK(batch.descriptions.at(102) == "delete table ip natd");
         CHECK(batch.descriptions.at(106) ==
-              "add rule ip natd postrouting iifname ens6 oifname ens5 counter masquerade");
-        REQUIRE(rules.size() == 4);
+              "add rule ip natd postrouting iifname ens6 oifname ens5 ip saddr 10.0.2.0/24 "
+              "counter masquerade");
+        REQUIRE(rules.size() == 11);
         for (const auto& r : rules)
                 CHECK(std::count(r.begin(), r.end(), "counter") == 1);  // a counter on every rule
         // Expression for expression and the comment: what the nft binary
@@ -222,7 +342,7 @@ TEST_CASE("The replace batch is one transaction that recreates only natd's table
 }
 
 TEST_CASE("Comparing the kernel's table with the plan finds every difference", "[nft]") {
-        const auto plan = natd::make_nat_ruleset("ens5", "ens6");
+        const auto plan = natd::make_nat_ruleset(nat_input());
 
         SECTION("identical") {
                 CHECK(natd::compare_ruleset(plan, kernel_ens5_ens6()).empty());
@@ -242,13 +362,43 @@ TEST_CASE("Comparing the kernel's table with the plan finds every difference", "
                 k.rules.pop_back();
                 const auto diffs = natd::compare_ruleset(plan, k);
                 REQUIRE(diffs.size() == 1);
-                CHECK(diffs[0] == "chain forward has 2 rules, expected 3");
+                CHECK(diffs[0] == "chain forward has 8 rules, expected 9");
+        }
+        SECTION("the invalid drop deleted") {
+                auto k = kernel_ens5_ens6();
+                k.rules.erase(k.rules.begin() + 2);  // forward's first rule
+                const auto diffs = natd::compare_ruleset(plan, k);
+                REQUIRE(!diffs.empty());
+                CHECK(diffs[0] == "chain forward has 8 rules, expected 9");
+                // The next rule moved up: same role, the other ENI.
+                CHECK(diffs[1].rfind("chain forward rule 1 (iifname ens6 ct state invalid counter "
+                                     "drop) differs",
+                                     0) == 0);
+        }
+        SECTION("a source CIDR's rule matching another prefix") {
+                auto k = kernel_ens5_ens6();
+                k.rules[4].expressions.at(5) = "cmp eq reg 1 0x0003000a";  // 10.0.3.0/24
+                const auto diffs = natd::compare_ruleset(plan, k);
+                REQUIRE(diffs.size() == 1);
+                CHECK(diffs[0].rfind("chain forward rule 3 (iifname ens6 oifname ens5 ip saddr "
+                                     "10.0.2.0/24 counter accept) differs",
+                                     0) == 0);
+        }
+        SECTION("the kernel holds ForwardPolicy=drop, the plan is accept") {
+                const auto diffs = natd::compare_ruleset(
+                        natd::make_nat_ruleset(nat_input(natd::ForwardPolicy::Accept)),
+                        kernel_ens5_ens6());
+                CHECK(diffs == std::vector<std::string>{"chain forward has 9 rules, expected 8"});
         }
         SECTION("rules naming another interface") {
                 // The kernel holds the rules for ens6; the plan wants ens7.
-                const auto diffs = natd::compare_ruleset(natd::make_nat_ruleset("ens5", "ens7"),
-                                                         kernel_ens5_ens6());
-                CHECK(diffs.size() == 4);
+                auto ens7 = nat_input();
+                ens7.private_ifname = "ens7";
+                const auto diffs =
+                        natd::compare_ruleset(natd::make_nat_ruleset(ens7), kernel_ens5_ens6());
+                // All but ens5's invalid drop, the hairpin and the final drop
+                // name the private ENI.
+                CHECK(diffs.size() == 8);
                 CHECK(diffs[0].rfind("chain postrouting rule 1 (iifname ens7", 0) == 0);
         }
         SECTION("a chain's policy changed") {
@@ -273,4 +423,27 @@ TEST_CASE("Comparing the kernel's table with the plan finds every difference", "
                 CHECK(natd::compare_ruleset(plan, k) ==
                       std::vector<std::string>{"chain sneaky is not natd's"});
         }
+}
+
+TEST_CASE("ForwardPolicy=accept sends the same rules but the final drop", "[nft]") {
+        const auto batch = natd::build_replace_batch(
+                natd::make_nat_ruleset(nat_input(natd::ForwardPolicy::Accept)), 1);
+        std::string printed;
+        int left = static_cast<int>(batch.bytes.size());
+        for (auto* nlh = reinterpret_cast<const nlmsghdr*>(batch.bytes.data());
+             mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+                if (nlh->nlmsg_type != nft_type(NFT_MSG_NEWRULE))
+                        continue;
+                natd::NftnlRulePtr r(nftnl_rule_alloc());
+                REQUIRE(nftnl_rule_nlmsg_parse(nlh, r.get()) == 0);
+                std::array<char, 4096> text{};
+                nftnl_rule_snprintf(text.data(), text.size(), r.get(), NFTNL_OUTPUT_DEFAULT, 0);
+                printed += text.data();
+                printed += '\n';
+        }
+        // kKernelRules without its last rule, drop-other.
+        const std::string all = without_handles(kKernelRules);
+        const auto last = all.rfind("ip natd forward\n");
+        REQUIRE(all.find("natd: drop-other", last) != std::string::npos);
+        CHECK(printed == all.substr(0, last));
 }

@@ -157,5 +157,48 @@ TEST_CASE("A renamed ENI yields a different plan", "[plan]") {
         links.back().name = "ens7";
         const auto after = std::get<NatPlan>(natd::make_plan(Config{}, links));
         CHECK_FALSE(before == after);
-        CHECK(after.ruleset == natd::make_nat_ruleset("ens5", "ens7"));
+        // No Subnets=: the sources default to the ENI's own subnet.
+        CHECK(after.ruleset ==
+              natd::make_nat_ruleset(
+                      {"ens5", "ens7", {cidr("10.0.1.0/24")}, natd::ForwardPolicy::Drop}));
+}
+
+TEST_CASE("SourceCIDRs defaults to Subnets plus the private ENI's subnet", "[plan]") {
+        auto sources = [](const Config& config) {
+                const auto plan = std::get<NatPlan>(natd::make_plan(config, two_enis()));
+                std::vector<std::string> out;
+                for (const auto& c : plan.source_cidrs)
+                        out.push_back(c.str());
+                return out;
+        };
+        using Strings = std::vector<std::string>;
+        SECTION("the ENI's subnet appended") {
+                CHECK(sources(config_with_subnets({"10.0.2.0/24", "10.0.3.0/24"})) ==
+                      Strings{"10.0.2.0/24", "10.0.3.0/24", "10.0.1.0/24"});
+        }
+        SECTION("the ENI's subnet listed in Subnets: once") {
+                CHECK(sources(config_with_subnets({"10.0.2.0/24", "10.0.1.0/24"})) ==
+                      Strings{"10.0.2.0/24", "10.0.1.0/24"});
+        }
+        SECTION("a network around the ENI's subnet covers it") {
+                CHECK(sources(config_with_subnets({"10.0.0.0/16"})) == Strings{"10.0.0.0/16"});
+        }
+        SECTION("no Subnets: the ENI's subnet alone") {
+                CHECK(sources(Config{}) == Strings{"10.0.1.0/24"});
+        }
+        SECTION("SourceCIDRs= replaces the default") {
+                auto config = config_with_subnets({"10.0.2.0/24"});
+                config.source_cidrs = {cidr("10.0.2.0/25")};
+                CHECK(sources(config) == Strings{"10.0.2.0/25"});
+        }
+        SECTION("the ruleset matches the resolved sources and the policy") {
+                auto config = config_with_subnets({"10.0.2.0/24"});
+                config.forward_policy = natd::ForwardPolicy::Accept;
+                const auto plan = std::get<NatPlan>(natd::make_plan(config, two_enis()));
+                CHECK(plan.ruleset ==
+                      natd::make_nat_ruleset({"ens5",
+                                              "ens6",
+                                              {cidr("10.0.2.0/24"), cidr("10.0.1.0/24")},
+                                              natd::ForwardPolicy::Accept}));
+        }
 }

@@ -373,7 +373,10 @@ TEST_CASE("a reload with other Subnets changes the routes and the drop-in") {
         CHECK(lab.host.routes.size() == 3);
         CHECK(lab.host.files["/etc/systemd/network/70-ens6.network.d/natd.conf"].find(
                       "10.0.4.0/24") != std::string::npos);
-        CHECK(lab.host.count("replace_ruleset") == 1);  // same interfaces, same table
+        // The new subnet is a new source CIDR (SourceCIDRs= defaults to
+        // Subnets=): the table is replaced to masquerade it too.
+        CHECK(lab.host.count("replace_ruleset") == 2);
+        CHECK(lab.kernel_as_planned());
 }
 
 TEST_CASE("routes by systemd-networkd: reload, handover, reconfigure") {

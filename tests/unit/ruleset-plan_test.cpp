@@ -2,11 +2,47 @@
 
 #include "ruleset-plan.hpp"
 
+using natd::ForwardPolicy;
 using natd::RuleAction;
 using natd::RuleRole;
 
-TEST_CASE("The NAT ruleset masquerades and forwards one way only", "[ruleset]") {
-        const auto plan = natd::make_nat_ruleset("ens5", "ens6");
+namespace {
+
+natd::NatRulesetInput input(ForwardPolicy policy) {
+        return {"ens5",
+                "ens6",
+                {natd::Ipv4Cidr::parse("10.0.2.0/24").value(),
+                 natd::Ipv4Cidr::parse("10.0.1.0/24").value()},
+                policy};
+}
+
+// One line per rule: "CHAIN: ROLE: RULE".
+std::string described(const natd::RulesetPlan& plan) {
+        std::string out;
+        for (const auto& r : plan.rules)
+                out += r.chain + ": " + natd::rule_role_name(r.role) + ": " + natd::describe(r) +
+                       "\n";
+        return out;
+}
+
+// Both policies share these rules: what concerns natd's two ENIs.
+const std::string kNatRules =
+        R"(postrouting: masquerade: iifname ens6 oifname ens5 ip saddr 10.0.2.0/24 counter masquerade
+postrouting: masquerade: iifname ens6 oifname ens5 ip saddr 10.0.1.0/24 counter masquerade
+forward: drop-invalid: iifname ens6 ct state invalid counter drop
+forward: drop-invalid: iifname ens5 ct state invalid counter drop
+forward: forward-out: iifname ens6 oifname ens5 ip saddr 10.0.2.0/24 counter accept
+forward: forward-out: iifname ens6 oifname ens5 ip saddr 10.0.1.0/24 counter accept
+forward: drop-out: iifname ens6 oifname ens5 counter drop
+forward: return-in: iifname ens5 oifname ens6 ct state established,related counter accept
+forward: drop-in: iifname ens5 oifname ens6 counter drop
+forward: drop-hairpin: iifname ens5 oifname ens5 counter drop
+)";
+
+}  // namespace
+
+TEST_CASE("The NAT ruleset has a NAT chain and a forward chain", "[ruleset]") {
+        const auto plan = natd::make_nat_ruleset(input(ForwardPolicy::Drop));
         CHECK(plan.table == "natd");
         REQUIRE(plan.chains.size() == 2);
         CHECK(plan.chains[0].name == "postrouting");
@@ -17,26 +53,44 @@ TEST_CASE("The NAT ruleset masquerades and forwards one way only", "[ruleset]") 
         CHECK(plan.chains[1].type == natd::ChainType::Filter);
         CHECK(plan.chains[1].hook == natd::Hook::Forward);
         CHECK(plan.chains[1].priority == 0);  // filter
+}
 
-        REQUIRE(plan.rules.size() == 4);
-        std::vector<std::string> described;
-        for (const auto& r : plan.rules)
-                described.push_back(r.chain + ": " + natd::describe(r));
-        CHECK(described == std::vector<std::string>{
-                                   "postrouting: iifname ens6 oifname ens5 counter masquerade",
-                                   "forward: iifname ens6 oifname ens5 counter accept",
-                                   "forward: iifname ens5 oifname ens6 ct state "
-                                   "established,related counter accept",
-                                   "forward: iifname ens5 oifname ens6 counter drop",
-                           });
-        CHECK(plan.rules[0].role == RuleRole::Masquerade);
-        CHECK(plan.rules[3].role == RuleRole::DropIn);
-        CHECK(plan.rules[3].action == RuleAction::Drop);
+TEST_CASE("ForwardPolicy=drop drops and counts all other forwarded traffic", "[ruleset]") {
+        const auto plan = natd::make_nat_ruleset(input(ForwardPolicy::Drop));
+        CHECK(described(plan) == kNatRules + "forward: drop-other: counter drop\n");
+        CHECK(plan.rules.back().matches.empty());
+        CHECK(plan.rules.back().action == RuleAction::Drop);
+}
+
+TEST_CASE("ForwardPolicy=accept drops only what concerns natd's ENIs", "[ruleset]") {
+        const auto plan = natd::make_nat_ruleset(input(ForwardPolicy::Accept));
+        CHECK(described(plan) == kNatRules);
+}
+
+TEST_CASE("Only the source CIDRs are masqueraded and forwarded out", "[ruleset]") {
+        auto one = input(ForwardPolicy::Drop);
+        one.source_cidrs = {natd::Ipv4Cidr::parse("10.0.0.0/16").value()};
+        const auto plan = natd::make_nat_ruleset(one);
+        int masquerades = 0;
+        int forwards = 0;
+        for (const auto& r : plan.rules) {
+                if (r.role != RuleRole::Masquerade && r.role != RuleRole::ForwardOut)
+                        continue;
+                (r.role == RuleRole::Masquerade ? masquerades : forwards) += 1;
+                CHECK(std::holds_alternative<natd::MatchSourcePrefix>(r.matches.back()));
+                CHECK(natd::describe(r).find("ip saddr 10.0.0.0/16 ") != std::string::npos);
+        }
+        CHECK(masquerades == 1);
+        CHECK(forwards == 1);
 }
 
 TEST_CASE("Rule roles have stable names", "[ruleset]") {
         CHECK(std::string(natd::rule_role_name(RuleRole::Masquerade)) == "masquerade");
+        CHECK(std::string(natd::rule_role_name(RuleRole::DropInvalid)) == "drop-invalid");
         CHECK(std::string(natd::rule_role_name(RuleRole::ForwardOut)) == "forward-out");
+        CHECK(std::string(natd::rule_role_name(RuleRole::DropOut)) == "drop-out");
         CHECK(std::string(natd::rule_role_name(RuleRole::ReturnIn)) == "return-in");
         CHECK(std::string(natd::rule_role_name(RuleRole::DropIn)) == "drop-in");
+        CHECK(std::string(natd::rule_role_name(RuleRole::DropHairpin)) == "drop-hairpin");
+        CHECK(std::string(natd::rule_role_name(RuleRole::DropOther)) == "drop-other");
 }
