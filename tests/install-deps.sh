@@ -17,6 +17,8 @@ PACKAGES=(
     shellcheck
     # packaging tests (tests/packaging): cpack's DEB and RPM, rpmbuild, linters
     rpm rpmlint lintian dpkg-dev bash-completion man-db cpio file
+    # the AL2023 boot (tests/integration/al2023-boot.sh): the VPC's DHCP
+    dnsmasq-base
 )
 
 missing=()
