@@ -23,16 +23,6 @@ drift_init integration.recover "$@"
 drift_vpc
 fixed_ms='' ready_ms=''
 
-# state_is STATE: natd-ctl status --json says STATE (for wait_until, which
-# runs it in a subshell: call ctl_status again to read what it saw).
-state_is() {
-    ctl_status
-    [[ $(sj_get state) == "$1" ]] || {
-        echo "state $(sj_get state): $(sj_get status)"
-        return 1
-    }
-}
-
 # kernel_as_planned: natd's table, both return routes and ip_forward are
 # there (for wait_until).
 kernel_as_planned() {
@@ -65,7 +55,7 @@ eni_name card
 wait_until 10 state_is failed || fail "natd did not report failed with an unwritable drop-in directory: $WAIT_OUT"
 ctl_status 1
 status=$(sj_get status)
-[[ $status == *"Not a directory"* ]] || fail "natd's failure does not name the error: $status"
+[[ $status == *[Nn]"ot a directory"* ]] || fail "natd's failure does not name the error: $status"
 pass "unwritable drop-in directory: natd says failed: $status"
 check_egress " (the kernel part is in place although the files failed)"
 retries_before=$(grep -c 'Could not write natd.s files' "$T/natd.log" || true)
