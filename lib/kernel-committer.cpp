@@ -1,5 +1,7 @@
 #include "kernel-committer.hpp"
 
+#include <algorithm>
+
 #include <linux/netlink.h>
 
 #include "foreign-rules.hpp"
@@ -36,20 +38,33 @@ Status KernelCommitter::sync_own_routes(const std::vector<RoutePlan>& wanted) {
         if (!routes.ok())
                 return routes.failure();
         std::vector<std::string> errors;
+        // Only natd's own routes are ever removed: proto 213, not wanted.
+        std::vector<const RoutePlan*> kept;
         for (const auto& k : routes.value()) {
                 if (k.protocol != kRouteProtocol)
                         continue;
-                bool keep = false;
+                const RoutePlan* same = nullptr;
                 for (const auto& r : wanted)
-                        keep = keep || (r.destination == k.destination && r.ifindex == k.ifindex &&
-                                        k.gateway == r.gateway);
-                if (!keep)
-                        if (auto s = remove_route(rtnl_, k); !s.ok())
-                                errors.push_back(s.error());
+                        if (r.destination == k.destination && r.ifindex == k.ifindex &&
+                            k.gateway == r.gateway && k.onlink == r.onlink)
+                                same = &r;
+                if (same != nullptr)
+                        kept.push_back(same);
+                else if (auto s = remove_route(rtnl_, k); !s.ok())
+                        errors.push_back(s.error());
         }
-        for (const auto& r : wanted)
+        // Created, never replaced: a destination another route holds stays
+        // its (verify() reports the conflict).
+        for (const auto& r : wanted) {
+                // Kept, someone else's for the destination, or already there
+                // as planned (networkd's from natd's drop-in).
+                if (std::find(kept.begin(), kept.end(), &r) != kept.end() ||
+                    conflicting_route(r, routes.value()) != nullptr ||
+                    route_present(r, routes.value()))
+                        continue;
                 if (auto s = install_route(rtnl_, r); !s.ok())
                         errors.push_back(s.error());
+        }
         return status_of(errors);
 }
 
@@ -113,9 +128,16 @@ Verification KernelCommitter::verify(const NatPlan& plan) {
                 v.routes.push_back(routes.error());
                 v.routes_networkd.push_back(routes.error());
         } else {
-                v.routes = compare_routes(plan.routes, routes.value(), RouteOwner::Natd);
-                v.routes_networkd =
-                        compare_routes(plan.routes, routes.value(), RouteOwner::Networkd);
+                std::vector<RoutePlan> free;  // destinations no foreign route holds
+                for (const auto& r : plan.routes) {
+                        if (const KernelRoute* other = conflicting_route(r, routes.value())) {
+                                v.route_conflicts.push_back(describe_conflict(r, *other));
+                                continue;
+                        }
+                        free.push_back(r);
+                }
+                v.routes = compare_routes(free, routes.value(), RouteOwner::Natd);
+                v.routes_networkd = compare_routes(free, routes.value(), RouteOwner::Networkd);
                 for (const auto& r : routes.value())
                         v.own_routes += r.protocol == kRouteProtocol ? 1 : 0;
                 for (const auto& r : plan.routes)

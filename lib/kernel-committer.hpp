@@ -22,6 +22,9 @@ struct Verification {
         std::vector<std::string> routes;           // missing, whoever installs them
         std::vector<std::string> routes_networkd;  // missing among routes networkd installed
         size_t own_routes = 0;                     // routes with natd's protocol in the kernel
+        // Planned routes whose destination another route holds (an admin's,
+        // a VPN's): natd leaves those alone and says so. Not in `routes`.
+        std::vector<std::string> route_conflicts;
 
         // What was read, for status.
         std::optional<bool> forwarding_enabled;  // globally and on both interfaces

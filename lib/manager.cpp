@@ -448,9 +448,7 @@ void Manager::refresh_status() {
         s.files = reconciler_.files();
         s.repairs = reconciler_.memory().repairs;
         s.last_repair_usec = last_repair_usec_;
-        s.warnings = reconciler_.data_path();
-        s.warnings.insert(s.warnings.end(), reconciler_.blockers().begin(),
-                          reconciler_.blockers().end());
+        s.warnings = reconciler_.warnings();
         if (s == snapshot_)
                 return;
         snapshot_ = std::move(s);

@@ -82,9 +82,34 @@ PlanOutcome make_plan(const Config& config, const std::vector<Link>& links) {
         plan.source_cidrs = resolve_source_cidrs(config, plan.private_subnet);
         plan.ruleset =
                 make_nat_ruleset({pub->name, priv->name, plan.source_cidrs, config.forward_policy});
+        // Inside or equal: a wider destination (the VPC's CIDR) is fine, the
+        // connected routes stay more specific.
+        auto within = [](const Ipv4Cidr& inner, const Ipv4Cidr& outer) {
+                return inner.prefix_len() >= outer.prefix_len() && outer.contains(inner.address());
+        };
         for (const auto& subnet : config.subnets) {
                 if (subnet == plan.private_subnet)
                         continue;  // reachable directly on the private ENI
+                const Ipv4Cidr* public_subnet = nullptr;
+                for (const auto& a : pub->ipv4)
+                        if (within(subnet, a.network()))
+                                public_subnet = &a;
+                if (public_subnet != nullptr) {
+                        plan.route_problems.push_back(
+                                "Subnets=" + subnet.str() + " is " +
+                                (subnet == public_subnet->network() ? "" : "inside ") +
+                                "the public ENI " + pub->name + "'s own subnet " +
+                                public_subnet->network().str() +
+                                ": not routing it back into the VPC");
+                        continue;
+                }
+                if (within(subnet, plan.private_subnet)) {
+                        plan.route_problems.push_back("Subnets=" + subnet.str() +
+                                                      " is inside the private ENI " + priv->name +
+                                                      "'s own subnet " + plan.private_subnet.str() +
+                                                      ": reachable there directly, no route added");
+                        continue;
+                }
                 plan.routes.push_back({subnet, plan.gateway, priv->ifindex, priv->name, true});
         }
         return plan;

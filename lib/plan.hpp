@@ -44,6 +44,11 @@ struct NatPlan {
         bool forwarding = true;
         RulesetPlan ruleset;
         std::vector<RoutePlan> routes;
+        // Subnets= entries natd does not route back, one sentence each:
+        // the public ENI's own subnet (or inside it), or strictly inside the
+        // private ENI's. A route for them would replace the kernel's
+        // connected route. They make a verified NAT degraded.
+        std::vector<std::string> route_problems;
 
         bool operator==(const NatPlan&) const = default;
 };

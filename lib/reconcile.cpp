@@ -250,10 +250,14 @@ void report(const Desired& desired, const Target* t, const Observed& o, Memory& 
                         std::string summary = summarize(t->plan) + ", verified";
                         if (m.routes == RouteOwnership::Networkd)
                                 summary += " (routes by systemd-networkd)";
-                        // Applied and verified, but the kernel would not
-                        // forward (a route, an address, a link natd does not
-                        // own) or another table drops what natd forwards.
-                        std::vector<std::string> problems = o.data_path;
+                        // Applied and verified, but a return route natd must
+                        // not install (it would clobber another), the kernel
+                        // would not forward (a route, an address, a link natd
+                        // does not own) or another table drops NAT traffic.
+                        std::vector<std::string> problems = t->plan.route_problems;
+                        problems.insert(problems.end(), v.route_conflicts.begin(),
+                                        v.route_conflicts.end());
+                        problems.insert(problems.end(), o.data_path.begin(), o.data_path.end());
                         problems.insert(problems.end(), o.blockers.begin(), o.blockers.end());
                         if (problems.empty()) {
                                 r.state = ManagerState::Ready;

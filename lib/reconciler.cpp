@@ -90,6 +90,21 @@ void Reconciler::note_data_path(std::vector<std::string> problems) {
         data_path_ = std::move(problems);
 }
 
+void Reconciler::note_route_warnings(std::vector<std::string> problems) {
+        if (problems == route_warnings_)
+                return;
+        for (const auto& p : problems)
+                spdlog::warn("Return route: {}", p);
+        route_warnings_ = std::move(problems);
+}
+
+std::vector<std::string> Reconciler::warnings() const {
+        std::vector<std::string> out = route_warnings_;
+        out.insert(out.end(), data_path_.begin(), data_path_.end());
+        out.insert(out.end(), blockers_.begin(), blockers_.end());
+        return out;
+}
+
 Observed Reconciler::observe(const Inputs& in, const Target* target,
                              const std::map<int, NetworkdLink>& networkd_links) {
         Observed o;
@@ -137,6 +152,10 @@ Decision Reconciler::run(const Inputs& in) {
                         verification_ = o.kernel;
                         if (o.kernel->ok())
                                 note_data_path(o.data_path);
+                        std::vector<std::string> routes = target->plan.route_problems;
+                        routes.insert(routes.end(), o.kernel->route_conflicts.begin(),
+                                      o.kernel->route_conflicts.end());
+                        note_route_warnings(std::move(routes));
                 }
                 Decision d = reconcile(desired_, o, memory_, options_);
                 memory_ = d.memory;

@@ -60,6 +60,9 @@ public:
         [[nodiscard]] const std::vector<std::string>& blockers() const { return blockers_; }
         // Why a NAT packet would not make it, as the last route lookups said.
         [[nodiscard]] const std::vector<std::string>& data_path() const { return data_path_; }
+        // Everything that makes a verified NAT degraded, for status: return
+        // routes natd leaves out, the data path, foreign blockers.
+        [[nodiscard]] std::vector<std::string> warnings() const;
 
 private:
         Observed observe(const Inputs& in, const Target* target,
@@ -68,6 +71,7 @@ private:
         Status execute(const Action& action, const Target& target);
         void refresh_blockers();
         void note_data_path(std::vector<std::string> problems);
+        void note_route_warnings(std::vector<std::string> problems);
 
         Host& host_;
         ReconcileOptions options_;
@@ -78,6 +82,7 @@ private:
         std::vector<std::string> blockers_;
         bool blockers_read_ = false;
         std::vector<std::string> data_path_;
+        std::vector<std::string> route_warnings_;
         std::function<void()> on_async_change_;
 };
 

@@ -3,6 +3,7 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <net/if.h>
 #include <netinet/in.h>
 
 #include <libmnl/libmnl.h>
@@ -34,9 +35,11 @@ nlmsghdr* route_header(char* buf, uint16_t type, uint16_t flags, uint32_t seq, u
 
 Status install_route(NetlinkSocket& rtnl, const RoutePlan& route) {
         std::array<char, kRequestBufferSize> buf{};
-        // REPLACE makes a restart idempotent: one route per destination.
+        // EXCL: never replace a route natd does not own (the public ENI's
+        // connected route, an admin's); sync_own_routes() creates only what
+        // is missing.
         auto* nlh = route_header(
-                buf.data(), RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE | NLM_F_ACK, rtnl.next_seq(),
+                buf.data(), RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK, rtnl.next_seq(),
                 static_cast<uint8_t>(route.destination.prefix_len()), kRouteProtocol);
         auto* rtm = static_cast<rtmsg*>(mnl_nlmsg_get_payload(nlh));
         if (route.onlink)
@@ -125,6 +128,28 @@ bool route_present(const RoutePlan& route, const std::vector<KernelRoute>& kerne
                     (owner == RouteOwner::Natd || k.protocol != kRouteProtocol))
                         return true;
         return false;
+}
+
+const KernelRoute* conflicting_route(const RoutePlan& route,
+                                     const std::vector<KernelRoute>& kernel) {
+        for (const auto& k : kernel)
+                if (k.destination == route.destination && k.protocol != kRouteProtocol &&
+                    !(k.gateway == route.gateway && k.ifindex == route.ifindex))
+                        return &k;
+        return nullptr;
+}
+
+std::string describe_conflict(const RoutePlan& route, const KernelRoute& other) {
+        std::array<char, IF_NAMESIZE> name{};
+        const char* dev = if_indextoname(static_cast<unsigned>(other.ifindex), name.data());
+        std::string text = route.destination.str() + " via " + route.gateway.str() + " dev " +
+                           route.ifname + " conflicts with an existing route " +
+                           other.destination.str();
+        if (other.gateway)
+                text += " via " + other.gateway->str();
+        text += " dev " + (dev != nullptr ? std::string(dev) : std::to_string(other.ifindex));
+        text += " proto " + std::to_string(other.protocol) + ": left alone";
+        return text;
 }
 
 std::vector<std::string> compare_routes(const std::vector<RoutePlan>& plan,

@@ -40,6 +40,16 @@ enum class RouteOwner { Natd, Networkd };
 bool route_present(const RoutePlan& route, const std::vector<KernelRoute>& kernel,
                    RouteOwner owner = RouteOwner::Natd);
 
+// A route of someone else's (not natd's protocol) for the destination of
+// `route` in the main table that is not `route` itself as planned (networkd
+// installing natd's drop-in is as planned); nullptr when there is none.
+const KernelRoute* conflicting_route(const RoutePlan& route,
+                                     const std::vector<KernelRoute>& kernel);
+
+// "10.0.2.0/24 via 10.0.1.1 dev ens6 conflicts with an existing route
+// 10.0.2.0/24 dev wg0 proto 4: left alone".
+std::string describe_conflict(const RoutePlan& route, const KernelRoute& other);
+
 // One sentence per planned route that is missing.
 std::vector<std::string> compare_routes(const std::vector<RoutePlan>& plan,
                                         const std::vector<KernelRoute>& kernel,

@@ -97,9 +97,19 @@ public:
                         return s;
                 std::erase_if(routes,
                               [](const FakeRoute& k) { return k.protocol == kRouteProtocol; });
+                // Created, never replacing another's (NLM_F_EXCL).
                 for (const auto& r : wanted)
-                        install(r, kRouteProtocol);
+                        if (!foreign_at(r))
+                                install(r, kRouteProtocol);
                 return Ok{};
+        }
+        // Someone else's route for the destination of `r` that is not `r`.
+        [[nodiscard]] const FakeRoute* foreign_at(const RoutePlan& r) const {
+                for (const auto& k : routes)
+                        if (k.route.destination == r.destination && k.protocol != kRouteProtocol &&
+                            !(k.route.gateway == r.gateway && k.route.ifindex == r.ifindex))
+                                return &k;
+                return nullptr;
         }
         Verification verify(const NatPlan& plan) override {
                 calls.emplace_back("verify");
@@ -123,6 +133,12 @@ public:
                 else if (*table != plan.ruleset)
                         v.ruleset.emplace_back("table ip natd differs");
                 for (const auto& want : plan.routes) {
+                        if (foreign_at(want) != nullptr) {
+                                v.route_conflicts.push_back("route " + want.destination.str() +
+                                                            " conflicts with another");
+                                v.route_present.push_back(false);
+                                continue;
+                        }
                         bool any = false;
                         bool by_networkd = false;
                         for (const auto& k : routes)

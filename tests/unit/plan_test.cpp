@@ -70,6 +70,35 @@ TEST_CASE("A plan for two resolved ENIs routes every other subnet via the privat
         CHECK(natd::summarize(plan) == "NAT ens6 -> ens5, 2 return routes via 10.0.1.1");
 }
 
+TEST_CASE("Subnets within an ENI's own subnet get no return route, and say why", "[plan]") {
+        const auto plan = std::get<NatPlan>(natd::make_plan(
+                config_with_subnets({"203.0.113.0/24", "10.0.1.64/26", "10.0.2.0/24"}),
+                two_enis()));
+        REQUIRE(plan.routes.size() == 1);
+        CHECK(plan.routes[0].destination == cidr("10.0.2.0/24"));
+        CHECK(plan.route_problems ==
+              std::vector<std::string>{
+                      "Subnets=203.0.113.0/24 is the public ENI ens5's own subnet "
+                      "203.0.113.0/24: not routing it back into the VPC",
+                      "Subnets=10.0.1.64/26 is inside the private ENI ens6's own subnet "
+                      "10.0.1.0/24: reachable there directly, no route added"});
+
+        const auto inside = std::get<NatPlan>(
+                natd::make_plan(config_with_subnets({"203.0.113.128/25"}), two_enis()));
+        CHECK(inside.routes.empty());
+        REQUIRE(inside.route_problems.size() == 1);
+        CHECK(inside.route_problems[0].find("is inside the public ENI ens5's own subnet") !=
+              std::string::npos);
+
+        // A wider destination (the VPC's CIDR) is fine: the connected routes
+        // stay more specific.
+        const auto vpc = std::get<NatPlan>(
+                natd::make_plan(config_with_subnets({"10.0.0.0/16"}), two_enis()));
+        REQUIRE(vpc.routes.size() == 1);
+        CHECK(vpc.routes[0].destination == cidr("10.0.0.0/16"));
+        CHECK(vpc.route_problems.empty());
+}
+
 TEST_CASE("The legacy device-number-1 altname resolves the same way", "[plan]") {
         const auto outcome = natd::make_plan(Config{}, two_enis("device-number-1"));
         REQUIRE(std::holds_alternative<NatPlan>(outcome));

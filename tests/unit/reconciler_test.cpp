@@ -568,6 +568,32 @@ TEST_CASE("what natd does not own but a packet needs is degraded, and ready once
         CHECK(lab.status().find("ens5 has no IPv4 address") != std::string::npos);
 }
 
+TEST_CASE("a route of someone else's for a listed destination is left alone and reported") {
+        Lab lab;
+        lab.attach_private();
+        // An admin's (or a VPN's) route for 10.0.3.0/24, there before natd.
+        natd::RoutePlan vpn{cidr("10.0.3.0/24"), natd::Ipv4Address::parse("192.168.9.1").value(), 7,
+                            "wg0", false};
+        lab.host.routes.push_back({vpn, 4 /* RTPROT_STATIC */});
+        lab.step();
+        CHECK(lab.state() == ManagerState::Degraded);
+        CHECK(lab.status().find("route 10.0.3.0/24 conflicts") != std::string::npos);
+        CHECK(lab.reconciler.warnings().size() == 1);
+        // Untouched, and natd's other route is in.
+        REQUIRE(lab.host.routes.size() == 2);
+        CHECK(lab.host.foreign_at(lab.reconciler.memory().applied->plan.routes[1]) != nullptr);
+        CHECK(lab.reconciler.memory().repairs == 0);
+        lab.step();
+        CHECK(lab.host.count("sync_own_routes") == 1);  // no fight over it
+
+        // The other route goes: natd installs its own and is ready.
+        lab.host.delete_route("10.0.3.0/24");
+        lab.step();
+        CHECK(lab.state() == ManagerState::Ready);
+        CHECK(lab.host.routes.size() == 2);
+        CHECK(lab.reconciler.warnings().empty());
+}
+
 TEST_CASE("retry delays double from the minimum to the maximum, with jitter") {
         const natd::ReconcileOptions o;
         CHECK(natd::retry_delay_usec(1, 0.5, o) == 100 * 1000);
