@@ -33,7 +33,7 @@ public:
         virtual Verification verify(const NatPlan& plan) = 0;
         // `ip route get` with an input interface: see data-path.hpp.
         virtual RouteAnswer lookup_route(const RouteQuery& query) = 0;
-        virtual Result<std::vector<std::string>> find_blockers() = 0;
+        virtual Result<std::vector<std::string>> find_blockers(const NatPlan& plan) = 0;
 
         // natd's files, recorded in /var/lib/natd/files.
         virtual Result<FileRegistry::SyncResult>

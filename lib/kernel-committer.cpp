@@ -77,8 +77,9 @@ Status KernelCommitter::remove_all() {
         return status_of(errors);
 }
 
-Result<std::vector<std::string>> KernelCommitter::find_blockers() {
-        return find_forward_blockers(nfnl_);
+Result<std::vector<std::string>> KernelCommitter::find_blockers(const NatPlan& plan) {
+        return find_forward_blockers(nfnl_, plan.public_interface.name,
+                                     plan.private_interface.name, plan.source_cidrs);
 }
 
 Status KernelCommitter::set_forwarding(const NatPlan& plan) {

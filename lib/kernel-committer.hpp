@@ -59,8 +59,8 @@ public:
         // undoes in the kernel.
         Status remove_all();
 
-        // Rules of other tables that block NAT traffic.
-        Result<std::vector<std::string>> find_blockers();
+        // Rules of other tables that drop the plan's NAT traffic.
+        Result<std::vector<std::string>> find_blockers(const NatPlan& plan);
 
         // The table's rule counters, for status.
         Result<RulesetCounters> read_counters() { return read_rule_counters(nfnl_); }

@@ -66,9 +66,9 @@ bool links_intact(const NatPlan& plan, const std::vector<Link>& links) {
         return present(plan.public_interface) && present(plan.private_interface);
 }
 
-void Reconciler::refresh_blockers() {
-        auto found = host_.find_blockers();
-        blockers_read_ = true;
+void Reconciler::refresh_blockers(const NatPlan& plan) {
+        auto found = host_.find_blockers(plan);
+        blockers_plan_ = plan;
         if (!found.ok()) {
                 spdlog::warn("{}", found.error());
                 return;
@@ -136,8 +136,7 @@ Observed Reconciler::observe(const Inputs& in, const Target* target,
 }
 
 Decision Reconciler::run(const Inputs& in) {
-        if (in.rescan_blockers || !blockers_read_)
-                refresh_blockers();
+        bool rescan = in.rescan_blockers;
         for (int pass = 1;; ++pass) {
                 const auto networkd_links = host_.networkd_links();
                 desired_ = desire(in.config, in.links, networkd_links);
@@ -146,6 +145,13 @@ Decision Reconciler::run(const Inputs& in) {
                 // Decide on the target as reconcile() will see it: a new
                 // desired target replaces the applied one.
                 const Target* target = check_target(desired_, memory_, intact);
+                // Foreign rules are judged against this plan's NAT traffic:
+                // read again when nftables changed or the plan did.
+                if (target != nullptr &&
+                    (rescan || !blockers_plan_ || *blockers_plan_ != target->plan)) {
+                        refresh_blockers(target->plan);
+                        rescan = false;
+                }
                 Observed o = observe(in, target, networkd_links);
                 o.applied_links_intact = intact;
                 if (o.kernel) {

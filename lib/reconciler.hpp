@@ -69,7 +69,7 @@ private:
                          const std::map<int, NetworkdLink>& networkd_links);
         void act(const std::vector<Action>& actions, const Target& target, const Inputs& in);
         Status execute(const Action& action, const Target& target);
-        void refresh_blockers();
+        void refresh_blockers(const NatPlan& plan);
         void note_data_path(std::vector<std::string> problems);
         void note_route_warnings(std::vector<std::string> problems);
 
@@ -80,7 +80,7 @@ private:
         std::optional<Verification> verification_;  // the last one, for status and logs
         std::vector<std::string> files_;
         std::vector<std::string> blockers_;
-        bool blockers_read_ = false;
+        std::optional<NatPlan> blockers_plan_;  // the plan blockers_ were judged for
         std::vector<std::string> data_path_;
         std::vector<std::string> route_warnings_;
         std::function<void()> on_async_change_;

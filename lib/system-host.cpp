@@ -24,8 +24,8 @@ RouteAnswer SystemHost::lookup_route(const RouteQuery& query) {
         return committer_.lookup_route(query);
 }
 
-Result<std::vector<std::string>> SystemHost::find_blockers() {
-        return committer_.find_blockers();
+Result<std::vector<std::string>> SystemHost::find_blockers(const NatPlan& plan) {
+        return committer_.find_blockers(plan);
 }
 
 Result<FileRegistry::SyncResult> SystemHost::sync_files(const std::vector<PersistedFile>& files) {

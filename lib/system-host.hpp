@@ -24,7 +24,7 @@ public:
         Status sync_own_routes(const std::vector<RoutePlan>& wanted) override;
         Verification verify(const NatPlan& plan) override;
         RouteAnswer lookup_route(const RouteQuery& query) override;
-        Result<std::vector<std::string>> find_blockers() override;
+        Result<std::vector<std::string>> find_blockers(const NatPlan& plan) override;
 
         Result<FileRegistry::SyncResult>
         sync_files(const std::vector<PersistedFile>& files) override;

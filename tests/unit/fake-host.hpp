@@ -172,7 +172,7 @@ public:
                 }
                 return a;
         }
-        Result<std::vector<std::string>> find_blockers() override {
+        Result<std::vector<std::string>> find_blockers(const NatPlan& /*plan*/) override {
                 calls.emplace_back("find_blockers");
                 return blockers;
         }
