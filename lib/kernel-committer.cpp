@@ -78,8 +78,8 @@ Status KernelCommitter::remove_all() {
 }
 
 Result<std::vector<std::string>> KernelCommitter::find_blockers(const NatPlan& plan) {
-        return find_forward_blockers(nfnl_, plan.public_interface.name,
-                                     plan.private_interface.name, plan.source_cidrs);
+        return find_forward_blockers(nfnl_, plan.public_interface.name, plan.private_interface.name,
+                                     plan.source_cidrs);
 }
 
 Status KernelCommitter::set_forwarding(const NatPlan& plan) {
