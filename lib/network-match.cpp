@@ -1,6 +1,7 @@
 #include "network-match.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <sstream>
 #include <system_error>
