@@ -23,24 +23,6 @@ Error refused(const std::filesystem::path& path, const char* reason, int errno_v
 
 }  // namespace
 
-DirFd::~DirFd() {
-        if (fd_ >= 0)
-                ::close(fd_);
-}
-
-DirFd::DirFd(DirFd&& other) noexcept
-    : fd_(std::exchange(other.fd_, -1)), path_(std::move(other.path_)) {}
-
-DirFd& DirFd::operator=(DirFd&& other) noexcept {
-        if (this != &other) {
-                if (fd_ >= 0)
-                        ::close(fd_);
-                fd_ = std::exchange(other.fd_, -1);
-                path_ = std::move(other.path_);
-        }
-        return *this;
-}
-
 Result<DirFd> DirFd::open(const std::filesystem::path& path) {
         const int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
@@ -50,11 +32,11 @@ Result<DirFd> DirFd::open(const std::filesystem::path& path) {
 
 Result<DirFd> DirFd::open_child(const std::string& name, Missing missing) const {
         const auto path = path_ / name;
-        int fd = ::openat(fd_, name.c_str(), kDirectoryFlags);
+        int fd = ::openat(fd_.get(), name.c_str(), kDirectoryFlags);
         if (fd < 0 && errno == ENOENT && missing == Missing::Create) {
-                if (::mkdirat(fd_, name.c_str(), kDirectoryMode) < 0 && errno != EEXIST)
+                if (::mkdirat(fd_.get(), name.c_str(), kDirectoryMode) < 0 && errno != EEXIST)
                         return errno_error("create directory", path.string(), errno);
-                fd = ::openat(fd_, name.c_str(), kDirectoryFlags);
+                fd = ::openat(fd_.get(), name.c_str(), kDirectoryFlags);
                 // The umask took bits off: put them back, on what was opened.
                 if (fd >= 0 && ::fchmod(fd, kDirectoryMode) < 0) {
                         const int saved = errno;
@@ -68,7 +50,7 @@ Result<DirFd> DirFd::open_child(const std::string& name, Missing missing) const 
         struct stat st {};
         // ELOOP for a symlink under O_NOFOLLOW; ENOTDIR for one to a file.
         if ((err == ELOOP || err == ENOTDIR) &&
-            ::fstatat(fd_, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+            ::fstatat(fd_.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
                 if (S_ISLNK(st.st_mode))
                         return refused(path, "is a symbolic link, not writing through it", ELOOP);
                 if (!S_ISDIR(st.st_mode))
@@ -80,7 +62,7 @@ Result<DirFd> DirFd::open_child(const std::string& name, Missing missing) const 
 Result<DirFd> DirFd::open_below(const std::filesystem::path& relative, Missing missing) const {
         if (relative.has_root_path())
                 return refused(relative, "not a relative path", EINVAL);
-        Result<DirFd> dir = DirFd{::fcntl(fd_, F_DUPFD_CLOEXEC, 0), path_};
+        Result<DirFd> dir = DirFd{::fcntl(fd_.get(), F_DUPFD_CLOEXEC, 0), path_};
         if (dir.value().get() < 0)
                 return errno_error("duplicate the descriptor of", path_.string(), errno);
         for (const auto& component : relative) {
@@ -97,7 +79,7 @@ Result<DirFd> DirFd::open_below(const std::filesystem::path& relative, Missing m
 }
 
 Status DirFd::remove_if_empty(const std::string& name) const {
-        if (::unlinkat(fd_, name.c_str(), AT_REMOVEDIR) < 0 && errno != ENOENT &&
+        if (::unlinkat(fd_.get(), name.c_str(), AT_REMOVEDIR) < 0 && errno != ENOENT &&
             errno != ENOTEMPTY && errno != EEXIST)
                 return errno_error("remove directory", (path_ / name).string(), errno);
         return Ok{};

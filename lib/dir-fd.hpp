@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <string>
 
+#include "handles.hpp"
 #include "result.hpp"
 
 namespace natd {
@@ -31,21 +32,15 @@ public:
         // non-empty one is fine.
         [[nodiscard]] Status remove_if_empty(const std::string& name) const;
 
-        [[nodiscard]] int get() const { return fd_; }
+        [[nodiscard]] int get() const { return fd_.get(); }
         // Where this is, for messages.
         [[nodiscard]] const std::filesystem::path& path() const { return path_; }
-
-        ~DirFd();
-        DirFd(DirFd&& other) noexcept;
-        DirFd& operator=(DirFd&& other) noexcept;
-        DirFd(const DirFd&) = delete;
-        DirFd& operator=(const DirFd&) = delete;
 
 private:
         DirFd(int fd, std::filesystem::path path) : fd_(fd), path_(std::move(path)) {}
         [[nodiscard]] Result<DirFd> open_child(const std::string& name, Missing missing) const;
 
-        int fd_ = -1;
+        UniqueFd fd_;
         std::filesystem::path path_;
 };
 

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <memory>
+#include <unistd.h>
+#include <utility>
 
 #include <libmnl/libmnl.h>
 #include <libnftnl/batch.h>
@@ -32,6 +34,33 @@ using NftnlExprPtr = std::unique_ptr<nftnl_expr, FreeWith<nftnl_expr_free>>;
 using NftnlBatchPtr = std::unique_ptr<nftnl_batch, FreeWith<nftnl_batch_free>>;
 using SdEventPtr = std::unique_ptr<sd_event, FreeWith<sd_event_unref>>;
 using SdEventSourcePtr = std::unique_ptr<sd_event_source, FreeWith<sd_event_source_disable_unref>>;
+// A file descriptor, closed with its owner; move-only.
+class UniqueFd {
+public:
+        UniqueFd() = default;
+        explicit UniqueFd(int fd) : fd_(fd) {}
+        ~UniqueFd() { reset(); }
+        UniqueFd(UniqueFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+        UniqueFd& operator=(UniqueFd&& other) noexcept {
+                if (this != &other) {
+                        reset();
+                        fd_ = std::exchange(other.fd_, -1);
+                }
+                return *this;
+        }
+        UniqueFd(const UniqueFd&) = delete;
+        UniqueFd& operator=(const UniqueFd&) = delete;
+
+        [[nodiscard]] int get() const { return fd_; }
+        void reset() {
+                if (fd_ >= 0)
+                        ::close(std::exchange(fd_, -1));
+        }
+
+private:
+        int fd_ = -1;
+};
+
 using SdBusPtr = std::unique_ptr<sd_bus, FreeWith<sd_bus_flush_close_unref>>;
 using SdBusSlotPtr = std::unique_ptr<sd_bus_slot, FreeWith<sd_bus_slot_unref>>;
 using SdBusMessagePtr = std::unique_ptr<sd_bus_message, FreeWith<sd_bus_message_unref>>;

@@ -47,24 +47,6 @@ Result<InstanceLock> InstanceLock::acquire(const std::filesystem::path& root) {
         return InstanceLock(fd, path);
 }
 
-InstanceLock::InstanceLock(InstanceLock&& other) noexcept
-    : fd_(std::exchange(other.fd_, -1)), path_(std::move(other.path_)) {}
-
-InstanceLock& InstanceLock::operator=(InstanceLock&& other) noexcept {
-        if (this != &other) {
-                if (fd_ >= 0)
-                        ::close(fd_);
-                fd_ = std::exchange(other.fd_, -1);
-                path_ = std::move(other.path_);
-        }
-        return *this;
-}
-
-InstanceLock::~InstanceLock() {
-        if (fd_ >= 0)
-                ::close(fd_);  // releases the lock
-}
-
 void InstanceLock::remove_file() {
         std::error_code ec;
         std::filesystem::remove(path_, ec);

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <string>
 
+#include "handles.hpp"
 #include "result.hpp"
 
 namespace natd {
@@ -19,12 +20,6 @@ public:
         // process holds it; the message names the file and says what to do.
         static Result<InstanceLock> acquire(const std::filesystem::path& root);
 
-        InstanceLock(InstanceLock&& other) noexcept;
-        InstanceLock& operator=(InstanceLock&& other) noexcept;
-        InstanceLock(const InstanceLock&) = delete;
-        InstanceLock& operator=(const InstanceLock&) = delete;
-        ~InstanceLock();
-
         // Teardown: the lock file goes while still held (with the state
         // directory after it), then the lock is released.
         void remove_file();
@@ -32,7 +27,7 @@ public:
 private:
         InstanceLock(int fd, std::filesystem::path path) : fd_(fd), path_(std::move(path)) {}
 
-        int fd_ = -1;
+        UniqueFd fd_;  // closing it releases the lock
         std::filesystem::path path_;
 };
 

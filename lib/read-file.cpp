@@ -7,26 +7,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "handles.hpp"
+
 namespace natd {
 
 namespace {
-
-// The descriptor read_file() holds, closed on every path out.
-class FileDescriptor {
-public:
-        explicit FileDescriptor(int fd) : fd_(fd) {}
-        ~FileDescriptor() {
-                if (fd_ >= 0)
-                        ::close(fd_);
-        }
-        FileDescriptor(const FileDescriptor&) = delete;
-        FileDescriptor& operator=(const FileDescriptor&) = delete;
-
-        [[nodiscard]] int get() const { return fd_; }
-
-private:
-        int fd_;
-};
 
 Error failure(const std::filesystem::path& path, std::string_view reason, int errno_value) {
         std::string text = path.string();
@@ -85,7 +70,7 @@ Result<std::string> read_file_in(int dir_fd, const char* name, const std::filesy
         int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
         if (symlinks == Symlinks::Refuse)
                 flags |= O_NOFOLLOW;
-        const FileDescriptor fd{::openat(dir_fd, name, flags)};
+        const UniqueFd fd{::openat(dir_fd, name, flags)};
         if (fd.get() < 0) {
                 const int err = errno;
                 struct stat st {};
