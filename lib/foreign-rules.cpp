@@ -16,6 +16,7 @@
 
 #include "handles.hpp"
 #include "ruleset-plan.hpp"
+#include "xtables-rules.hpp"
 
 namespace natd {
 
@@ -90,6 +91,8 @@ public:
                         target(e);
                 else if (name == "lookup")
                         lookup(e);
+                else if (name == "match")
+                        xt_match(e);
                 else if (name == "counter" || name == "log" || name == "nat" || name == "masq" ||
                          name == "redir" || name == "notrack")
                         return;  // transparent to the verdict
@@ -98,8 +101,27 @@ public:
         }
 
 private:
+        // iptables-nft's compat match: an x_tables match's data, as in
+        // iptables-legacy ("-m conntrack --ctstate ..." is one).
+        void xt_match(nftnl_expr* e) {
+                uint32_t len = 0;
+                const auto* info = static_cast<const uint8_t*>(
+                        nftnl_expr_get_data(e, NFTNL_EXPR_MT_INFO, &len));
+                const char* mt = nftnl_expr_get_str(e, NFTNL_EXPR_MT_NAME);
+                if (mt == nullptr || info == nullptr) {
+                        unknown("match");
+                        return;
+                }
+                const std::vector<uint8_t> data(info, info + len);
+                if (auto m = xtables_match(
+                            mt, static_cast<uint8_t>(nftnl_expr_get_u32(e, NFTNL_EXPR_MT_REV)),
+                            data))
+                        rule.matches.push_back(std::move(*m));
+        }
         void unknown(const std::string& what) {
-                rule.matches.push_back({NftMatch::Field::Unknown, false, "", 0, {}, what});
+                NftMatch m;
+                m.text = what;
+                rule.matches.push_back(std::move(m));
         }
         void meta(nftnl_expr* e) {
                 if (!nftnl_expr_is_set(e, NFTNL_EXPR_META_DREG))
@@ -175,12 +197,9 @@ private:
                         const size_t n = strnlen(reinterpret_cast<const char*>(data), len);
                         m.name.assign(reinterpret_cast<const char*>(data), n);
                         const std::string key = input ? "iifname" : "oifname";
-                        if (n == len) {  // no terminating zero: a wildcard prefix
-                                unknown(key + eq + "\"" + m.name + "*\"");
-                                return;
-                        }
+                        m.prefix = n == len;  // no terminating zero: a wildcard prefix
                         m.field = input ? NftMatch::Field::InputName : NftMatch::Field::OutputName;
-                        m.text = key + eq + "\"" + m.name + "\"";
+                        m.text = key + eq + "\"" + m.name + (m.prefix ? "*" : "") + "\"";
                         break;
                 }
                 case Register::Source::CtState: {
@@ -368,12 +387,22 @@ Result<std::vector<std::string>> find_forward_blockers(NetlinkSocket& nfnl,
         auto chains = read_foreign_chains(nfnl);
         if (!chains.ok())
                 return chains.failure();
+        std::vector<std::string> unreadable;
+        if (auto legacy = read_legacy_filter_chains(); !legacy.ok())
+                // Not knowing is said, not hidden: it may drop.
+                unreadable.push_back(legacy.error() +
+                                     "; its FORWARD chain may drop NAT traffic unchecked");
+        else if (legacy.value())
+                chains.value().insert(chains.value().end(), legacy.value()->begin(),
+                                      legacy.value()->end());
         std::vector<NatPacket> packets;
         for (const auto& source : sources) {
                 auto some = nat_packets(public_ifname, private_ifname, source);
                 packets.insert(packets.end(), some.begin(), some.end());
         }
-        return find_blockers(chains.value(), packets);
+        auto found = find_blockers(chains.value(), packets);
+        found.insert(found.end(), unreadable.begin(), unreadable.end());
+        return found;
 }
 
 }  // namespace natd

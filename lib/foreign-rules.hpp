@@ -21,7 +21,8 @@ namespace natd {
 Result<std::vector<NftChain>> read_foreign_chains(NetlinkSocket& nfnl);
 
 // One sentence per foreign rule or policy that drops (or may drop) NAT
-// traffic between the two interfaces from `sources`.
+// traffic between the two interfaces from `sources`, in nftables and in
+// iptables-legacy's filter table (xtables-rules.hpp).
 Result<std::vector<std::string>> find_forward_blockers(NetlinkSocket& nfnl,
                                                        const std::string& public_ifname,
                                                        const std::string& private_ifname,

@@ -123,8 +123,44 @@ Status Manager::setup() {
 
         if (auto s = watch_kernel(); !s.ok())
                 return s;
+        poll_legacy_firewall();
         schedule_reconcile();
         return Ok{};
+}
+
+void Manager::poll_legacy_firewall() {
+        // x_tables announces no change: read its filter table again, and
+        // rescan for blockers when it differs (counters are not compared).
+        auto read = read_legacy_filter_chains();
+        std::optional<std::vector<NftChain>> chains;
+        std::string error;
+        if (read.ok())
+                chains = std::move(read).value();
+        else
+                error = read.error();
+        if (chains != legacy_chains_ || error != legacy_error_) {
+                legacy_chains_ = std::move(chains);
+                legacy_error_ = std::move(error);
+                nft_changed_ = true;
+                schedule_reconcile();
+        }
+        const uint64_t interval = legacy_chains_ ? kLegacyPollUsec : kLegacyAbsentPollUsec;
+        if (legacy_poll_) {
+                sd_event_source_set_time_relative(legacy_poll_.get(), interval);
+                sd_event_source_set_enabled(legacy_poll_.get(), SD_EVENT_ONESHOT);
+                return;
+        }
+        if (int r = add_timer(
+                    loop_.get(), legacy_poll_, CLOCK_MONOTONIC, interval, true,
+                    [](sd_event_source*, uint64_t, void* userdata) {
+                            static_cast<Manager*>(userdata)->poll_legacy_firewall();
+                            return 0;
+                    },
+                    this);
+            r < 0)
+                spdlog::warn("Could not arm the iptables-legacy timer ({}); natd no longer "
+                             "notices iptables-legacy rules that change",
+                             std::strerror(-r));
 }
 
 Status Manager::watch_signals() {

@@ -23,6 +23,7 @@
 #include "reconciler.hpp"
 #include "result.hpp"
 #include "system-host.hpp"
+#include "xtables-rules.hpp"
 
 namespace natd {
 
@@ -62,6 +63,7 @@ private:
         sd_bus* ensure_bus();
         void export_api();
         void watch_networkd_state();
+        void poll_legacy_firewall();
         void schedule_reconcile();
         void reconcile();
         void arm_wake(std::optional<uint64_t> at_usec);
@@ -83,6 +85,7 @@ private:
         SdEventSourcePtr timeout_source_;
         SdEventSourcePtr wake_source_;
         SdEventSourcePtr netif_watch_;
+        SdEventSourcePtr legacy_poll_;  // iptables-legacy has no events: read on a timer
         SdEventSourcePtr status_source_;
         SdEventSourcePtr signal_sources_[3];
         std::unique_ptr<LinkWatcher> watcher_;
@@ -97,8 +100,11 @@ private:
         bool wait_timed_out_ = false;
         std::optional<NftTransaction> last_foreign_nft_;  // who last changed nftables, not natd
         bool nft_changed_ = false;  // someone else changed nftables: rescan for blockers
-        DaemonStatus snapshot_;     // what io.natd1 shows, rebuilt after every event
-        bool stopping_ = false;     // exiting: nothing is applied or repaired any more
+        // iptables-legacy's filter table as last read (nullopt: none), or why not.
+        std::optional<std::vector<NftChain>> legacy_chains_;
+        std::string legacy_error_;
+        DaemonStatus snapshot_;  // what io.natd1 shows, rebuilt after every event
+        bool stopping_ = false;  // exiting: nothing is applied or repaired any more
 };
 
 }  // namespace natd

@@ -5,6 +5,8 @@
 
 #include <linux/netfilter/nf_conntrack_common.h>
 
+#include "xtables-rules.hpp"
+
 namespace natd {
 
 namespace {
@@ -20,10 +22,10 @@ Tri evaluate(const NftMatch& m, const NatPacket& p) {
         bool hit = false;
         switch (m.field) {
         case NftMatch::Field::InputName:
-                hit = p.input == m.name;
+                hit = m.prefix ? p.input.starts_with(m.name) : p.input == m.name;
                 break;
         case NftMatch::Field::OutputName:
-                hit = p.output == m.name;
+                hit = m.prefix ? p.output.starts_with(m.name) : p.output == m.name;
                 break;
         case NftMatch::Field::CtState:
                 hit = (p.ct_state & m.ct_states) != 0;
@@ -54,6 +56,19 @@ const char* hook_name(NftHook hook) {
         return "other";
 }
 
+// "table inet filter chain forward"; "iptables-legacy table filter chain FORWARD".
+std::string chain_label(const NftChain& chain) {
+        if (chain.family == kLegacyFamily)
+                return chain.family + " table " + chain.table + " chain " + chain.name;
+        return "table " + chain.family + " " + chain.table + " chain " + chain.name;
+}
+
+// " rule handle 7"; iptables-legacy rules have numbers, not handles.
+std::string rule_label(const NftChain& chain, const NftRule& rule) {
+        return (chain.family == kLegacyFamily ? " rule " : " rule handle ") +
+               std::to_string(rule.handle);
+}
+
 struct Outcome {
         enum class Flow { Accept, Drop, Return } flow = Flow::Return;
         std::string blocker;  // Drop: the sentence
@@ -66,8 +81,7 @@ public:
             : chains_(chains), packet_(packet), maybe_(maybe) {}
 
         Outcome run(const NftChain& chain, int depth) {
-                const std::string where =
-                        "table " + chain.family + " " + chain.table + " chain " + chain.name;
+                const std::string where = chain_label(chain);
                 for (const auto& rule : chain.rules) {
                         Tri all = Tri::True;
                         std::string unknown;
@@ -85,8 +99,7 @@ public:
                         if (all == Tri::False)
                                 continue;
                         const auto kind = rule.verdict.kind;
-                        const std::string at =
-                                where + " rule handle " + std::to_string(rule.handle);
+                        const std::string at = where + rule_label(chain, rule);
                         if (all == Tri::Unknown) {
                                 if (kind == NftVerdict::Kind::Drop ||
                                     kind == NftVerdict::Kind::Reject) {
@@ -135,8 +148,7 @@ public:
         Outcome run_base(const NftChain& chain) {
                 Outcome o = run(chain, 0);
                 if (o.flow == Outcome::Flow::Return && chain.policy_drop)
-                        return drop("table " + chain.family + " " + chain.table + " chain " +
-                                            chain.name + " (" + hook_name(*chain.hook) +
+                        return drop(chain_label(chain) + " (" + hook_name(*chain.hook) +
                                             " hook) has policy drop: it",
                                     "");
                 return o;
@@ -195,6 +207,8 @@ std::vector<NatPacket> nat_packets(const std::string& public_ifname,
 }
 
 std::string describe(const NftRule& rule) {
+        if (!rule.text.empty())
+                return rule.text;
         std::string out;
         for (const auto& m : rule.matches)
                 out += m.text + " ";

@@ -24,6 +24,7 @@ struct NftMatch {
         uint32_t ct_states = 0;  // CtState: NF_CT_STATE_BIT mask that must be set (any)
         Ipv4Cidr cidr;           // Source, Destination
         std::string text;        // as natd prints it: iifname "ens6", ct state invalid, ...
+        bool prefix = false;     // InputName, OutputName: a wildcard ("ens*", iptables' "ens+")
 
         bool operator==(const NftMatch&) const = default;
 };
@@ -37,9 +38,10 @@ struct NftVerdict {
 };
 
 struct NftRule {
-        uint64_t handle = 0;
+        uint64_t handle = 0;  // nftables' handle; iptables-legacy: the rule's number
         std::vector<NftMatch> matches;
         NftVerdict verdict;
+        std::string text;  // set when the rule reads better as its own tool prints it
 
         bool operator==(const NftRule&) const = default;
 };
@@ -47,7 +49,7 @@ struct NftRule {
 enum class NftHook { Prerouting, Forward, Postrouting, Other };
 
 struct NftChain {
-        std::string family;  // "ip", "inet"
+        std::string family;  // "ip", "inet"; kLegacyFamily (xtables-rules.hpp)
         std::string table;
         std::string name;
         std::optional<NftHook> hook;  // set for base chains
@@ -75,7 +77,8 @@ struct NatPacket {
 std::vector<NatPacket> nat_packets(const std::string& public_ifname,
                                    const std::string& private_ifname, const Ipv4Cidr& source);
 
-// "iifname \"ens6\" oifname \"ens5\" counter drop", for reports.
+// "iifname \"ens6\" oifname \"ens5\" counter drop", for reports (or the
+// rule's own text).
 std::string describe(const NftRule& rule);
 
 // One sentence per chain position that drops (or, behind a match natd does

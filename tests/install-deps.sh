@@ -19,6 +19,8 @@ PACKAGES=(
     rpm rpmlint lintian dpkg-dev bash-completion man-db cpio file
     # the AL2023 boot (tests/integration/al2023-boot.sh): the VPC's DHCP
     dnsmasq-base
+    # foreign firewalls: iptables-legacy (x_tables) and iptables-nft rules
+    iptables
 )
 
 missing=()

@@ -8,7 +8,9 @@
 #      simulated VPC, on a private system bus: READY, the NAT works, natd-ctl
 #      sees it, /proc/<pid>/status shows nothing but CAP_NET_ADMIN;
 #   4. under strace: every syscall natd makes passes the unit's
-#      SystemCallFilter=, its sockets are of RestrictAddressFamilies= and it
+#      SystemCallFilter=, its sockets (AF_INET for iptables-legacy's
+#      getsockopt: the namespace has its filter table) are of
+#      RestrictAddressFamilies= and it
 #      maps nothing writable and executable (MemoryDenyWriteExecute=);
 #   5. the same next to the real systemd-networkd (networkd-lib.sh): natd
 #      writes the drop-in and networkd accepts natd's Reload (it checks the
@@ -245,6 +247,10 @@ EOF
 boot_prepare
 reset_nat
 dbus_start
+# An iptables-legacy filter table (a rule that matters to nothing here):
+# natd reads it through an AF_INET socket's getsockopt, which the unit's
+# RestrictAddressFamilies= and capabilities must allow (4 and READY check).
+ip netns exec "$NS_NAT" iptables-legacy -A FORWARD -i lo -j DROP
 
 # --- 3. the unit's capabilities alone --------------------------------------------
 wrapper natd-caps caps

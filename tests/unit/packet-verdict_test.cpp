@@ -18,30 +18,35 @@ using Field = natd::NftMatch::Field;
 
 namespace {
 
+NftMatch make_match(Field field, bool negate, std::string name, uint32_t states, std::string text) {
+        NftMatch m;
+        m.field = field;
+        m.negate = negate;
+        m.name = std::move(name);
+        m.ct_states = states;
+        m.text = std::move(text);
+        return m;
+}
 NftMatch iif(const char* name, bool negate = false) {
-        return {Field::InputName,
-                negate,
-                name,
-                0,
-                {},
-                std::string("iifname ") + (negate ? "!= " : "") + "\"" + name + "\""};
+        return make_match(Field::InputName, negate, name, 0,
+                          std::string("iifname ") + (negate ? "!= " : "") + "\"" + name + "\"");
 }
 NftMatch oif(const char* name, bool negate = false) {
-        return {Field::OutputName,
-                negate,
-                name,
-                0,
-                {},
-                std::string("oifname ") + (negate ? "!= " : "") + "\"" + name + "\""};
+        return make_match(Field::OutputName, negate, name, 0,
+                          std::string("oifname ") + (negate ? "!= " : "") + "\"" + name + "\"");
 }
 NftMatch ct(uint32_t states, bool negate = false) {
-        return {Field::CtState, negate, "", states, {}, "ct state"};
+        return make_match(Field::CtState, negate, "", states, "ct state");
 }
 NftMatch unknown(const char* what) {
-        return {Field::Unknown, false, "", 0, {}, what};
+        return make_match(Field::Unknown, false, "", 0, what);
 }
 NftRule rule(uint64_t handle, std::vector<NftMatch> matches, Kind kind, std::string chain = "") {
-        return {handle, std::move(matches), {kind, std::move(chain)}};
+        NftRule r;
+        r.handle = handle;
+        r.matches = std::move(matches);
+        r.verdict = {kind, std::move(chain)};
+        return r;
 }
 NftChain base(const char* family, const char* table, const char* name, NftHook hook,
               bool policy_drop, std::vector<NftRule> rules) {
