@@ -59,7 +59,7 @@ dhcp_stop() {
     local pid=${DHCP_PID[$1]:-}
     [[ -n $pid ]] || return 0
     kill -KILL "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null || true
     unset 'DHCP_PID[$1]'
     return 0
 }
