@@ -176,22 +176,24 @@ void consider_routes(const Target& t, const Verification& v, bool waiting, Memor
         // natd put them back: nothing of natd's was undone, and putting them
         // back is an apply, neither a repair nor a failed one.
         PartMemory& pm = m.part(Part::Routes);
-        if (o.networkd_link && !pm.undone &&
-            (!o.private_has_ipv4 || o.networkd_link->configuring())) {
-                pm.held = false;
-                pm.just_applied = false;
-                m.routes_lost_usec = 0;
-        } else if (o.networkd_link && pm.held && !pm.undone) {
-                // natd's view of the address can lag the routes by a moment:
-                // it looks again before it calls it a repair.
-                if (m.routes_lost_usec == 0)
-                        m.routes_lost_usec = o.now_usec;
-                const uint64_t settle = m.routes_lost_usec + options.networkd_settle_usec;
-                if (o.now_usec < settle) {
-                        wake_at(d, settle);
-                        return;
+        if (o.networkd_link && !pm.undone) {
+                if (!o.private_has_ipv4 || o.networkd_link->configuring()) {
+                        pm.held = false;
+                        pm.just_applied = false;
+                        m.routes_lost_usec = 0;
+                } else if (pm.held || pm.just_applied) {
+                        // natd's view of the address can lag the routes by a
+                        // moment: it looks again before it calls it a repair
+                        // or a failed apply.
+                        if (m.routes_lost_usec == 0)
+                                m.routes_lost_usec = o.now_usec;
+                        const uint64_t settle = m.routes_lost_usec + options.networkd_settle_usec;
+                        if (o.now_usec < settle) {
+                                wake_at(d, settle);
+                                return;
+                        }
+                        m.routes_lost_usec = 0;
                 }
-                m.routes_lost_usec = 0;
         }
         consider(Part::Routes, v.routes, SyncRoutes{plan.routes}, m, o, options, d);
 }

@@ -550,6 +550,26 @@ TEST_CASE("AL2023 reboot: networkd read the ENI's own file before natd's drop-in
         CHECK(lab.reconciler.memory().repairs == 0);
 }
 
+TEST_CASE("routes natd just installed on an ENI networkd reconfigures: no failed apply") {
+        Lab lab;
+        lab.host.bus = true;
+        lab.attach_private();
+        lab.host.networkd[3] = NetworkdLink{"/usr/lib/systemd/network/80-ec2.network", "configured",
+                                            natd::NetworkMatch{}};
+        // networkd removes them before natd's look, and natd sees the
+        // address go only after.
+        lab.host.ignoring.insert("sync_own_routes");
+        lab.step();
+        lab.host.ignoring.clear();
+        CHECK(lab.state() == ManagerState::Configuring);
+        CHECK(lab.reconciler.memory().parts[static_cast<size_t>(natd::Part::Routes)].failures == 0);
+        lab.link("ens6")->ipv4.clear();
+        lab.step();
+        CHECK(lab.host.routes.size() == 2);
+        CHECK(lab.reconciler.memory().parts[static_cast<size_t>(natd::Part::Routes)].failures == 0);
+        CHECK(lab.reconciler.memory().repairs == 0);
+}
+
 TEST_CASE("natd's routes deleted from an ENI networkd manages: repaired after a second") {
         Lab lab;
         lab.host.bus = true;
