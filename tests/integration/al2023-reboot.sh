@@ -116,5 +116,10 @@ bad=$(grep ' error: ' "$T/natd-boot2.log" || true)
 reloads=$(count_reloads "$T/natd-boot2.log")
 ((reloads <= 1)) || fail "boot 2: natd asked systemd-networkd to reload $reloads times"
 check_networkd_calls "$T/natd-boot2.log" "boot 2" "$reloads"
+if ((reloads == 1)); then
+    info "boot 2: networkd had read 70-$PRIV_DEV.network before natd's drop-in was there: natd asked for the reload"
+else
+    info "boot 2: networkd read natd's drop-in with net-utils' reload"
+fi
 pass "boot 2: natd logged no error, never said networkd does not manage $PRIV_DEV, and asked for $reloads reload(s)"
 check_no_shared_dropin "boot 1 and 2"
