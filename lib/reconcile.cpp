@@ -18,12 +18,19 @@ void wake_at(Decision& d, uint64_t usec) {
 
 void reset_for_new_target(Memory& m, const Target& target, const Observed& o,
                           const ReconcileOptions& options, Decision& d) {
+        // natd's drop-in stays where it was, but networkd starts reading it
+        // only now (net-utils' per-ENI file replaced the shared 80-ec2.network):
+        // natd cannot tell whether networkd read its drop-in with that file.
+        m.dropin_unconfirmed = target.dropin.used_by_networkd && m.applied &&
+                               !m.applied->dropin.used_by_networkd &&
+                               m.applied->dropin.path == target.dropin.path;
         m.applied = target;
         for (auto& p : m.parts)
                 p = PartMemory{};
         ++m.generation;
         m.reload_requested = false;
         m.reload_due = false;
+        m.routes_lost_usec = 0;
         if (target.dropin.used_by_networkd && o.networkd_reachable) {
                 m.routes = RouteOwnership::NetworkdPending;
                 m.networkd_deadline_usec = o.now_usec + options.networkd_grace_usec;
@@ -115,6 +122,20 @@ void consider_routes(const Target& t, const Verification& v, bool waiting, Memor
                 m.networkd_deadline_usec = o.now_usec + (busy ? options.networkd_grace_usec
                                                               : options.networkd_settle_usec);
         }
+        if (m.dropin_unconfirmed && o.networkd_link && !o.networkd_link->configuring()) {
+                // networkd is done with the ENI's own file: without natd's
+                // routes it read that file before natd's drop-in existed.
+                m.dropin_unconfirmed = false;
+                if (!v.routes_networkd.empty()) {
+                        d.log.push_back(
+                                {LogLine::Info, "systemd-networkd configured " +
+                                                        plan.private_interface.name + " from " +
+                                                        o.networkd_link->network_file +
+                                                        " without natd's drop-in, written before "
+                                                        "networkd used that file"});
+                        m.reload_due = true;
+                }
+        }
         if (m.routes == RouteOwnership::NetworkdPending ||
             m.routes == RouteOwnership::NatdInterim) {
                 if (v.routes_networkd.empty()) {
@@ -145,8 +166,34 @@ void consider_routes(const Target& t, const Verification& v, bool waiting, Memor
         }
         // Natd or NatdInterim: natd's routes, whoever else also installed them.
         if (v.routes.empty()) {
+                m.routes_lost_usec = 0;
                 mark_intact(Part::Routes, m, d);
                 return;
+        }
+        // networkd (re)configuring the ENI (net-utils' reload) removes its
+        // DHCP address, the kernel then drops every route over it, and
+        // networkd removes natd's routes as foreign ones, also right after
+        // natd put them back: nothing of natd's was undone, and putting them
+        // back is an apply, neither a repair nor a failed one.
+        PartMemory& pm = m.part(Part::Routes);
+        if (o.networkd_link && !pm.undone) {
+                if (!o.private_has_ipv4 || o.networkd_link->configuring()) {
+                        pm.held = false;
+                        pm.just_applied = false;
+                        m.routes_lost_usec = 0;
+                } else if (pm.held || pm.just_applied) {
+                        // natd's view of the address can lag the routes by a
+                        // moment: it looks again before it calls it a repair
+                        // or a failed apply.
+                        if (m.routes_lost_usec == 0)
+                                m.routes_lost_usec = o.now_usec;
+                        const uint64_t settle = m.routes_lost_usec + options.networkd_settle_usec;
+                        if (o.now_usec < settle) {
+                                wake_at(d, settle);
+                                return;
+                        }
+                        m.routes_lost_usec = 0;
+                }
         }
         consider(Part::Routes, v.routes, SyncRoutes{plan.routes}, m, o, options, d);
 }
@@ -163,7 +210,8 @@ void consider_reload(const Target& t, Memory& m, const Observed& o, const Reconc
                 return;
         d.actions.emplace_back(ReloadNetworkd{m.generation});
         m.reload_due = false;
-        m.reload_requested = true;  // until networkd answers
+        m.dropin_unconfirmed = false;  // networkd reads it now
+        m.reload_requested = true;     // until networkd answers
         if (m.routes != RouteOwnership::NatdInterim) {
                 m.routes = RouteOwnership::NetworkdPending;
                 m.networkd_deadline_usec = o.now_usec + options.networkd_grace_usec;
@@ -234,7 +282,8 @@ void report(const Desired& desired, const Target* t, const Observed& o, Memory& 
                 // of natd's own serves meanwhile.
                 const bool routes_pending = m.routes == RouteOwnership::NetworkdPending &&
                                             !v.routes_networkd.empty() && !v.routes.empty();
-                const bool all_held = std::all_of(kParts.begin(), kParts.end(),
+                const bool all_held = m.routes_lost_usec == 0 &&
+                                      std::all_of(kParts.begin(), kParts.end(),
                                                   [&](Part p) { return m.part(p).held; });
                 if (suspended_undone) {
                         r.state = ManagerState::Degraded;

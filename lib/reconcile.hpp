@@ -74,6 +74,10 @@ struct Observed {
         std::string last_foreign_nft;               // "nft, pid 42", for fight reports
         bool links_synchronized = true;             // the link table is a complete dump
         bool wait_timed_out = false;                // WaitTimeoutSec passed
+        // The private ENI has an IPv4 address. When its last one goes the
+        // kernel drops every route over it (and networkd, reconfiguring a
+        // DHCP link, removes the address first).
+        bool private_has_ipv4 = true;
 };
 
 struct PartMemory {
@@ -97,6 +101,14 @@ struct Memory {
         // The drop-in changed and networkd has not been asked to reload
         // since: asked once networkd is done configuring the link.
         bool reload_due = false;
+        // The drop-in networkd now reads was written while networkd used
+        // another file for the ENI: networkd may have read the ENI's own
+        // file before the drop-in was there. Settled once networkd is done
+        // configuring the link: its routes are in, or one reload is due.
+        bool dropin_unconfirmed = false;
+        // When natd's own routes went missing from an ENI networkd manages
+        // (0: they did not): natd looks again before it calls it a repair.
+        uint64_t routes_lost_usec = 0;
         bool replace_requested = false;  // Reapply: replace the table even if intact
         RepairGuard guard;
         uint32_t repairs = 0;

@@ -132,6 +132,9 @@ Observed Reconciler::observe(const Inputs& in, const Target* target,
         if (auto it = networkd_links.find(target->plan.private_interface.ifindex);
             it != networkd_links.end())
                 o.networkd_link = it->second;
+        for (const auto& l : in.links)
+                if (l.ifindex == target->plan.private_interface.ifindex)
+                        o.private_has_ipv4 = !l.ipv4.empty();
         return o;
 }
 

@@ -316,6 +316,35 @@ link_gone() {
     ! ip -n "$1" link show dev "$2" >/dev/null 2>&1
 }
 
+# instance_reboot PUB-NAME PRIV-NAME: the kernel side of a reboot (after
+# boot_stop_all): the NAT instance's namespace goes, and with it the VPC
+# ends of its ENIs; it comes back (ip_forward 0, as a fresh kernel) with the
+# same two ENIs, same MACs, named PUB-NAME and PRIV-NAME this time, down,
+# without altnames, addresses or routes; their VPC ends (igw0, r-nat) are
+# configured as before. Sets OLD_PUB_DEV and OLD_PRIV_DEV.
+instance_reboot() {
+    local pub_mac
+    pub_mac=$(ip -n "$NS_NAT" -j link show dev "$PUB_DEV" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)[0]["address"])')
+    ns_delete "$NS_NAT"
+    # The kernel tears the other ends down asynchronously.
+    wait_until 10 link_gone "$NS_INET" igw0 || fail "reboot: igw0 outlived the NAT instance's namespace"
+    wait_until 10 link_gone "$NS_RTR" r-nat || fail "reboot: r-nat outlived the NAT instance's namespace"
+    info "rebooting: NAT instance namespace deleted"
+    # shellcheck disable=SC2034 # for the caller
+    OLD_PUB_DEV=$PUB_DEV OLD_PRIV_DEV=$PRIV_DEV
+    PUB_DEV=$1 PRIV_DEV=$2
+    new_ns "$NS_NAT"
+    ip netns exec "$NS_NAT" sysctl -q -w net.ipv4.ip_forward=0
+    ip link add name "$PUB_DEV" address "$pub_mac" netns "$NS_NAT" type veth peer name igw0 netns "$NS_INET"
+    ip -n "$NS_INET" addr add "$INET_IP/24" dev igw0
+    ip -n "$NS_INET" link set igw0 up
+    ip link add name "$PRIV_DEV" address "$PRIV_MAC" netns "$NS_NAT" type veth peer name r-nat netns "$NS_RTR"
+    ip -n "$NS_RTR" addr add "$PRIV_GW/24" dev r-nat
+    ip -n "$NS_RTR" link set r-nat up
+    ip -n "$NS_RTR" route add default via "$PRIV_IP"
+    info "the NAT instance is back: ENIs $PUB_DEV ($pub_mac) and $PRIV_DEV ($PRIV_MAC), no altnames yet"
+}
+
 # natd_forget_notify: after natd stopped, let natd_start set up a new
 # notify-wait.py (lib.sh's natd_start creates $T/notify.fifo each time).
 natd_forget_notify() {

@@ -26,27 +26,10 @@ check_egress " (boot 1)"
 # --- the reboot ----------------------------------------------------------------
 # Power cut: every process of the instance dies, its kernel state with it.
 boot_stop_all
-ns_delete "$NS_NAT"
-# The other ends of the ENIs go when the namespace is torn down (the kernel
-# does that asynchronously).
-wait_until 10 link_gone "$NS_INET" igw0 || fail "reboot: igw0 outlived the NAT instance's namespace"
-wait_until 10 link_gone "$NS_RTR" r-nat || fail "reboot: r-nat outlived the NAT instance's namespace"
-info "rebooting: natd, networkd and dbus killed, NAT instance namespace deleted"
-
-# The instance comes back; the ENIs get other kernel names this time.
-OLD_PRIV_DEV=$PRIV_DEV
-PUB_DEV=ens7
-PRIV_DEV=ens8
-new_ns "$NS_NAT"
-ip netns exec "$NS_NAT" sysctl -q -w net.ipv4.ip_forward=0  # a fresh kernel
-ip link add name "$PUB_DEV" netns "$NS_NAT" type veth peer name igw0 netns "$NS_INET"
-ip -n "$NS_INET" addr add "$INET_IP/24" dev igw0
-ip -n "$NS_INET" link set igw0 up
+# The instance comes back; the ENIs get other kernel names this time (and
+# their altnames at once).
+instance_reboot ens7 ens8
 ip -n "$NS_NAT" link property add dev "$PUB_DEV" altname device-number-0.0
-ip link add name "$PRIV_DEV" address "$PRIV_MAC" netns "$NS_NAT" type veth peer name r-nat netns "$NS_RTR"
-ip -n "$NS_RTR" addr add "$PRIV_GW/24" dev r-nat
-ip -n "$NS_RTR" link set r-nat up
-ip -n "$NS_RTR" route add default via "$PRIV_IP"
 ip -n "$NS_NAT" link property add dev "$PRIV_DEV" altname device-number-1.0
 info "boot 2: ENIs $PUB_DEV (device-number-0.0) and $PRIV_DEV (device-number-1.0, $PRIV_MAC)"
 

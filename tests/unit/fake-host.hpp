@@ -95,6 +95,8 @@ public:
         Status sync_own_routes(const std::vector<RoutePlan>& wanted) override {
                 if (auto s = enter("sync_own_routes"); !s.ok())
                         return s;
+                if (ignoring.contains("sync_own_routes"))
+                        return Ok{};
                 std::erase_if(routes,
                               [](const FakeRoute& k) { return k.protocol == kRouteProtocol; });
                 // Created, never replacing another's (NLM_F_EXCL).

@@ -475,18 +475,130 @@ TEST_CASE("AL2023 boot: natd never extends 80-ec2.network, and the handover is n
 
         // net-utils writes 70-ens6.network (eni.conf pins the MAC) and
         // reloads networkd, which reads natd's drop-in there with it.
-        lab.host.networkd[3] = NetworkdLink{"/run/systemd/network/70-ens6.network", "configured",
+        lab.host.networkd[3] = NetworkdLink{"/run/systemd/network/70-ens6.network", "configuring",
                                             natd::NetworkMatch{{"0a:00:00:00:00:03"}, {}, {}}};
         lab.step();
         CHECK(lab.state() == ManagerState::Ready);  // natd's routes serve meanwhile
         CHECK(lab.reconciler.memory().routes == RouteOwnership::NetworkdPending);
+        // networkd is configured once its routes are in.
         for (auto& r : lab.host.routes)
                 r.protocol = 4;  // networkd's replace natd's (RTPROT_STATIC)
+        lab.host.networkd[3].admin_state = "configured";
         lab.step();
         CHECK(lab.state() == ManagerState::Ready);
         CHECK(lab.reconciler.memory().routes == RouteOwnership::Networkd);
         CHECK(lab.host.count("reload_networkd") == 0);  // the drop-in did not change
         CHECK(lab.reconciler.memory().repairs == 0);
+}
+
+TEST_CASE("AL2023 reboot: networkd read the ENI's own file before natd's drop-in: one reload, "
+          "no repair") {
+        Lab lab;
+        lab.host.bus = true;
+        lab.attach_private();
+        const NetworkdLink shared{"/usr/lib/systemd/network/80-ec2.network", "configured",
+                                  natd::NetworkMatch{}};
+        lab.host.networkd[3] = shared;
+        lab.step();
+        REQUIRE(lab.state() == ManagerState::Ready);
+        REQUIRE(lab.reconciler.memory().routes == RouteOwnership::Natd);
+        REQUIRE(lab.host.routes.size() == 2);
+        CHECK(lab.host.files.contains("/etc/systemd/network/70-ens6.network.d/natd.conf"));
+
+        // net-utils' reload: networkd reconfigures ens6 for 70-ens6.network
+        // (its state file not rewritten yet). It removes the DHCP address and
+        // the kernel drops every route over the link; natd sees the routes go
+        // before the address: it looks again...
+        lab.host.routes.clear();
+        lab.step();
+        CHECK(lab.host.routes.empty());
+        CHECK(lab.state() == ManagerState::Configuring);
+        REQUIRE(lab.last.wake_usec);
+        // ... and puts them back once it sees why.
+        lab.link("ens6")->ipv4.clear();
+        lab.step();
+        CHECK(lab.state() == ManagerState::Waiting);
+        CHECK(lab.host.routes.size() == 2);
+        // ... and networkd removes them as foreign routes, before natd's
+        // look confirmed them.
+        lab.host.ignoring.insert("sync_own_routes");
+        lab.host.routes.clear();
+        lab.step();
+        lab.host.ignoring.clear();
+        lab.step();
+        CHECK(lab.host.routes.size() == 2);
+        CHECK(lab.reconciler.memory().parts[static_cast<size_t>(natd::Part::Routes)].failures == 0);
+        CHECK(lab.reconciler.memory().repairs == 0);  // nothing of natd's was undone
+
+        // The lease is back, networkd configured ens6 from its own file, but
+        // it had read the files before natd's drop-in was written.
+        lab.link("ens6")->ipv4 = {cidr("10.0.1.10/24")};
+        lab.host.networkd[3] = NetworkdLink{"/run/systemd/network/70-ens6.network", "configured",
+                                            natd::NetworkMatch{{"0a:00:00:00:00:03"}, {}, {}}};
+        lab.step();
+        CHECK(lab.host.count("sync_files") == 1);  // the drop-in is as planned
+        CHECK(lab.host.count("reload_networkd") == 1);
+        CHECK(lab.reconciler.memory().routes == RouteOwnership::NetworkdPending);
+        lab.host.answer_reload(true, lab.reconciler.memory().applied->plan.routes);
+        lab.step();
+        CHECK(lab.state() == ManagerState::Ready);
+        CHECK(lab.reconciler.memory().routes == RouteOwnership::Networkd);
+        for (const auto& r : lab.host.routes)
+                CHECK(r.protocol != natd::kRouteProtocol);
+        lab.step();
+        CHECK(lab.host.count("reload_networkd") == 1);
+        CHECK(lab.reconciler.memory().repairs == 0);
+}
+
+TEST_CASE("routes natd just installed on an ENI networkd reconfigures: no failed apply") {
+        Lab lab;
+        lab.host.bus = true;
+        lab.attach_private();
+        lab.host.networkd[3] = NetworkdLink{"/usr/lib/systemd/network/80-ec2.network", "configured",
+                                            natd::NetworkMatch{}};
+        // networkd removes them before natd's look, and natd sees the
+        // address go only after.
+        lab.host.ignoring.insert("sync_own_routes");
+        lab.step();
+        lab.host.ignoring.clear();
+        CHECK(lab.state() == ManagerState::Configuring);
+        CHECK(lab.reconciler.memory().parts[static_cast<size_t>(natd::Part::Routes)].failures == 0);
+        lab.link("ens6")->ipv4.clear();
+        lab.step();
+        CHECK(lab.host.routes.size() == 2);
+        CHECK(lab.reconciler.memory().parts[static_cast<size_t>(natd::Part::Routes)].failures == 0);
+        CHECK(lab.reconciler.memory().repairs == 0);
+}
+
+TEST_CASE("natd's routes deleted from an ENI networkd manages: repaired after a second") {
+        Lab lab;
+        lab.host.bus = true;
+        lab.attach_private();
+        lab.host.networkd[3] = NetworkdLink{"/usr/lib/systemd/network/80-ec2.network", "configured",
+                                            natd::NetworkMatch{}};
+        lab.step();
+        REQUIRE(lab.state() == ManagerState::Ready);
+        lab.host.delete_route("10.0.2.0/24");
+        lab.step();
+        CHECK(lab.host.routes.size() == 1);
+        CHECK(lab.state() == ManagerState::Configuring);
+        lab.wake();
+        CHECK(lab.host.routes.size() == 2);
+        lab.step();
+        CHECK(lab.state() == ManagerState::Ready);
+        CHECK(lab.reconciler.memory().repairs == 1);
+}
+
+TEST_CASE("without networkd, routes lost with the private ENI's address are repairs") {
+        Lab lab;
+        lab.attach_private();
+        lab.step();
+        REQUIRE(lab.state() == ManagerState::Ready);
+        lab.link("ens6")->ipv4.clear();
+        lab.host.routes.clear();
+        lab.step();
+        CHECK(lab.host.routes.size() == 2);
+        CHECK(lab.reconciler.memory().repairs == 1);
 }
 
 TEST_CASE("natd asks networkd to reload only once it is done configuring the link") {
