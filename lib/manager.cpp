@@ -318,7 +318,8 @@ void Manager::reconcile() {
                 repairs_seen_ = reconciler_.memory().repairs;
                 last_repair_usec_ = now(loop_.get(), CLOCK_REALTIME);
         }
-        if (d.memory.ever_ready || d.exit_code)
+        // --once waits for ready (not only applied) until the timeout.
+        if ((d.memory.ever_ready && !options_.once) || d.exit_code)
                 timeout_source_.reset();
         enter(d.report);
         if (d.notify_ready)

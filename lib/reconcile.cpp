@@ -315,15 +315,18 @@ void report(const Desired& desired, const Target* t, const Observed& o, Memory& 
                                 r.state = ManagerState::Degraded;
                                 r.status = "Degraded: " + summary + "; " + join(problems);
                         }
+                        // READY=1 once what natd owns is applied and verified:
+                        // systemd may go on. --once promises more: NAT works.
                         d.notify_ready = !m.ever_ready;
                         m.ever_ready = true;
-                        if (options.once)
+                        if (options.once && r.state == ManagerState::Ready)
                                 d.exit_code = 0;
                 }
         }
         if (!o.links_synchronized)
                 r.status += "; the interface table is being re-read after a netlink overrun";
-        if (o.wait_timed_out && !m.ever_ready) {
+        if (o.wait_timed_out &&
+            (!m.ever_ready || (options.once && r.state != ManagerState::Ready))) {
                 r.state = ManagerState::Failed;
                 r.status = "Timed out: " + r.status;
                 d.exit_code = 1;

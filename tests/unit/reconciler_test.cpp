@@ -324,6 +324,42 @@ TEST_CASE("--once exits 0 once applied and verified") {
         CHECK(*lab.last.exit_code == 0);
 }
 
+TEST_CASE("--once exits 0 only when NAT works: degraded waits, and fails at the timeout") {
+        Lab lab({.once = true});
+        lab.attach_private();
+        lab.host.route_lookup = [](const natd::RouteQuery& q) {
+                return q.destination == natd::kInternetProbe
+                               ? natd::RouteAnswer{ENETUNREACH, 0, 0, std::nullopt}
+                               : natd::RouteAnswer{0, 1, 3, std::nullopt};
+        };
+        lab.step();
+        CHECK(lab.state() == ManagerState::Degraded);
+        CHECK(lab.last.notify_ready);  // applied and verified: systemd may go on
+        CHECK_FALSE(lab.last.exit_code);
+        SECTION("the default route comes") {
+                lab.host.route_lookup = [](const natd::RouteQuery& q) {
+                        return q.destination == natd::kInternetProbe
+                                       ? natd::RouteAnswer{0, 1, 2,
+                                                           natd::Ipv4Address::parse("203.0.113.1")
+                                                                   .value()}
+                                       : natd::RouteAnswer{0, 1, 3, std::nullopt};
+                };
+                lab.step();
+                CHECK(lab.state() == ManagerState::Ready);
+                REQUIRE(lab.last.exit_code);
+                CHECK(*lab.last.exit_code == 0);
+        }
+        SECTION("it never does") {
+                lab.timed_out = true;
+                lab.step();
+                CHECK(lab.state() == ManagerState::Failed);
+                CHECK(lab.status().find("Timed out: Degraded:") != std::string::npos);
+                CHECK(lab.status().find("no default route via ens5") != std::string::npos);
+                REQUIRE(lab.last.exit_code);
+                CHECK(*lab.last.exit_code == 1);
+        }
+}
+
 TEST_CASE("WaitTimeoutSec ends a natd that never became ready") {
         Lab lab;
         lab.step();
