@@ -57,8 +57,11 @@ std::string states_text(uint32_t mask) {
         };
         std::string out;
         for (const auto& [bit, name] : kNames)
-                if ((mask & bit) != 0)
-                        out += (out.empty() ? "" : ",") + std::string(name);
+                if ((mask & bit) != 0) {
+                        if (!out.empty())
+                                out += ',';
+                        out += name;
+                }
         return out;
 }
 
