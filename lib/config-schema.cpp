@@ -43,6 +43,23 @@ const std::vector<ConfigKey>& config_schema() {
                          "only what concerns its two ENIs (for Docker, VPNs)."},
                         enum_value<ForwardPolicy>({{"drop", ForwardPolicy::Drop},
                                                    {"accept", ForwardPolicy::Accept}})),
+                scalar_key<&Config::port_allocation>(
+                        {"NAT", "PortAllocation",
+                         "How masquerade picks source ports: sequential (keep the client's), "
+                         "random (hashed start), fully-random (random per connection)."},
+                        enum_value<PortAllocation>(
+                                {{"sequential", PortAllocation::Sequential},
+                                 {"random", PortAllocation::Random},
+                                 {"fully-random", PortAllocation::FullyRandom}})),
+                scalar_key<&Config::port_range>({"NAT", "PortRange",
+                                                 "The source ports masquerade uses for TCP and "
+                                                 "UDP, FIRST-LAST; empty: any."},
+                                                port_range_value()),
+                scalar_key<&Config::clamp_mss>(
+                        {"NAT", "ClampMSS",
+                         "TCP MSS of SYNs leaving the public ENI: auto (the route's MTU), no, or "
+                         "bytes."},
+                        clamp_mss_value()),
         };
         return schema;
 }

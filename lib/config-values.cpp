@@ -95,4 +95,61 @@ ValueType<Ipv4Address> address_value() {
         };
 }
 
+ValueType<PortRange> port_range_value() {
+        const auto port = number_value<uint16_t>(1, 65535);
+        return {
+                [port](std::string_view text, std::string_view key) -> Result<PortRange> {
+                        const auto dash = text.find('-');
+                        if (dash == std::string_view::npos)
+                                return invalid_value("port range", text, key,
+                                                     "expected FIRST-LAST, e.g. 1024-65535");
+                        auto first = port.parse(text.substr(0, dash), key);
+                        if (!first)
+                                return first.failure();
+                        auto last = port.parse(text.substr(dash + 1), key);
+                        if (!last)
+                                return last.failure();
+                        if (first.value() > last.value())
+                                return invalid_value("port range", text, key,
+                                                     "the first port is above the last");
+                        return PortRange{first.value(), last.value()};
+                },
+                [](const PortRange& r) {
+                        return std::to_string(r.first) + "-" + std::to_string(r.last);
+                },
+        };
+}
+
+ValueType<ClampMss> clamp_mss_value() {
+        // 536: the MSS every IPv4 host must accept (RFC 879); 65495: the
+        // largest an IPv4 packet can carry.
+        const auto mss = number_value<uint16_t>(536, 65495);
+        return {
+                [mss](std::string_view text, std::string_view key) -> Result<ClampMss> {
+                        if (text == "auto")
+                                return ClampMss{};
+                        if (text == "no")
+                                return ClampMss{ClampMss::Mode::Off, 0};
+                        if (text.empty() || text.find_first_not_of("0123456789") != text.npos)
+                                return invalid_value("value", text, key,
+                                                     "expected auto, no or an MSS in bytes");
+                        auto n = mss.parse(text, key);
+                        if (!n)
+                                return n.failure();
+                        return ClampMss{ClampMss::Mode::Fixed, n.value()};
+                },
+                [](const ClampMss& c) -> std::string {
+                        switch (c.mode) {
+                        case ClampMss::Mode::Auto:
+                                return "auto";
+                        case ClampMss::Mode::Off:
+                                return "no";
+                        case ClampMss::Mode::Fixed:
+                                break;
+                        }
+                        return std::to_string(c.value);
+                },
+        };
+}
+
 }  // namespace natd

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "ipv4.hpp"
+#include "nat-options.hpp"
 #include "result.hpp"
 #include "selector.hpp"
 #include "timespan.hpp"
@@ -34,10 +35,12 @@ struct ValueType {
 Error invalid_value(std::string_view what, std::string_view text, std::string_view key,
                     std::string_view reason);
 
-ValueType<Selector> selector_value();    // interface name, altname or MAC
-ValueType<Timeout> timespan_value();     // "30s", "1h 30min", "infinity"
-ValueType<Ipv4Cidr> subnet_value();      // a network: host bits are an error
-ValueType<Ipv4Address> address_value();  // a dotted quad
+ValueType<Selector> selector_value();     // interface name, altname or MAC
+ValueType<Timeout> timespan_value();      // "30s", "1h 30min", "infinity"
+ValueType<Ipv4Cidr> subnet_value();       // a network: host bits are an error
+ValueType<Ipv4Address> address_value();   // a dotted quad
+ValueType<PortRange> port_range_value();  // "1024-65535"
+ValueType<ClampMss> clamp_mss_value();    // "auto", "no" or an MSS in bytes
 
 // One of `names`, spelled exactly so ("drop", "accept").
 template <typename E>

@@ -9,6 +9,7 @@
 
 #include "forward-policy.hpp"
 #include "ipv4.hpp"
+#include "nat-options.hpp"
 #include "selector.hpp"
 #include "timespan.hpp"
 
@@ -28,6 +29,9 @@ struct Config {
         // planning (plan.cpp).
         std::vector<Ipv4Cidr> source_cidrs;
         ForwardPolicy forward_policy = ForwardPolicy::Drop;
+        PortAllocation port_allocation = PortAllocation::FullyRandom;
+        std::optional<PortRange> port_range;  // none: the kernel's (any free port)
+        ClampMss clamp_mss;
 
         bool operator==(const Config&) const = default;
 };

@@ -3,6 +3,7 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <netinet/in.h>
 
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
@@ -13,6 +14,7 @@
 #include <libnftnl/udata.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/nf_nat.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
@@ -126,6 +128,105 @@ void add_source_prefix_match(nftnl_rule* rule, const Ipv4Cidr& prefix) {
         add(rule, std::move(cmp));
 }
 
+// meta l4proto PROTOCOL.
+void add_protocol_match(nftnl_rule* rule, uint8_t protocol) {
+        auto meta = make_expr("meta");
+        nftnl_expr_set_u32(meta.get(), NFTNL_EXPR_META_KEY, NFT_META_L4PROTO);
+        nftnl_expr_set_u32(meta.get(), NFTNL_EXPR_META_DREG, NFT_REG_1);
+        add(rule, std::move(meta));
+        auto cmp = make_expr("cmp");
+        nftnl_expr_set_u32(cmp.get(), NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+        nftnl_expr_set_u32(cmp.get(), NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
+        nftnl_expr_set_data(cmp.get(), NFTNL_EXPR_CMP_DATA, &protocol, sizeof(protocol));
+        add(rule, std::move(cmp));
+}
+
+// "tcp flags syn / syn,rst": the TCP flags byte (RFC 9293: offset 13) with
+// SYN set and RST clear, after a TCP match, as nft encodes it.
+void add_tcp_syn_match(nftnl_rule* rule) {
+        constexpr uint32_t kTcpFlagsOffset = 13;
+        constexpr uint8_t kSyn = 0x02;
+        constexpr uint8_t kRst = 0x04;
+        add_protocol_match(rule, IPPROTO_TCP);
+        auto payload = make_expr("payload");
+        nftnl_expr_set_u32(payload.get(), NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_TRANSPORT_HEADER);
+        nftnl_expr_set_u32(payload.get(), NFTNL_EXPR_PAYLOAD_OFFSET, kTcpFlagsOffset);
+        nftnl_expr_set_u32(payload.get(), NFTNL_EXPR_PAYLOAD_LEN, 1);
+        nftnl_expr_set_u32(payload.get(), NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+        add(rule, std::move(payload));
+        const uint8_t mask = kSyn | kRst;
+        const uint8_t zero = 0;
+        auto bitwise = make_expr("bitwise");
+        nftnl_expr_set_u32(bitwise.get(), NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+        nftnl_expr_set_u32(bitwise.get(), NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+        nftnl_expr_set_u32(bitwise.get(), NFTNL_EXPR_BITWISE_LEN, 1);
+        nftnl_expr_set_data(bitwise.get(), NFTNL_EXPR_BITWISE_MASK, &mask, sizeof(mask));
+        nftnl_expr_set_data(bitwise.get(), NFTNL_EXPR_BITWISE_XOR, &zero, sizeof(zero));
+        add(rule, std::move(bitwise));
+        auto cmp = make_expr("cmp");
+        nftnl_expr_set_u32(cmp.get(), NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+        nftnl_expr_set_u32(cmp.get(), NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
+        nftnl_expr_set_data(cmp.get(), NFTNL_EXPR_CMP_DATA, &kSyn, sizeof(kSyn));
+        add(rule, std::move(cmp));
+}
+
+// reg REG = VALUE, a 16-bit value in network order.
+void add_immediate16(nftnl_rule* rule, uint32_t reg, uint16_t value) {
+        const uint16_t be = htons(value);
+        auto imm = make_expr("immediate");
+        nftnl_expr_set_u32(imm.get(), NFTNL_EXPR_IMM_DREG, reg);
+        nftnl_expr_set_data(imm.get(), NFTNL_EXPR_IMM_DATA, &be, sizeof(be));
+        add(rule, std::move(imm));
+}
+
+// "tcp option maxseg size set rt mtu" (mss 0) or "... set MSS". The kernel
+// writes the option only to lower it (nft_exthdr), so no comparison first.
+void add_mss_clamp(nftnl_rule* rule, uint16_t mss) {
+        constexpr uint32_t kMssOption = 2;  // TCPOPT_MAXSEG: kind 2, length 4, value at 2
+        if (mss == 0) {
+                auto rt = make_expr("rt");
+                nftnl_expr_set_u32(rt.get(), NFTNL_EXPR_RT_KEY, NFT_RT_TCPMSS);
+                nftnl_expr_set_u32(rt.get(), NFTNL_EXPR_RT_DREG, NFT_REG_1);
+                add(rule, std::move(rt));
+                auto order = make_expr("byteorder");
+                nftnl_expr_set_u32(order.get(), NFTNL_EXPR_BYTEORDER_SREG, NFT_REG_1);
+                nftnl_expr_set_u32(order.get(), NFTNL_EXPR_BYTEORDER_DREG, NFT_REG_1);
+                nftnl_expr_set_u32(order.get(), NFTNL_EXPR_BYTEORDER_OP, NFT_BYTEORDER_HTON);
+                nftnl_expr_set_u32(order.get(), NFTNL_EXPR_BYTEORDER_LEN, 2);
+                nftnl_expr_set_u32(order.get(), NFTNL_EXPR_BYTEORDER_SIZE, 2);
+                add(rule, std::move(order));
+        } else {
+                add_immediate16(rule, NFT_REG_1, mss);
+        }
+        auto exthdr = make_expr("exthdr");
+        nftnl_expr_set_u32(exthdr.get(), NFTNL_EXPR_EXTHDR_SREG, NFT_REG_1);
+        nftnl_expr_set_u8(exthdr.get(), NFTNL_EXPR_EXTHDR_TYPE, kMssOption);
+        nftnl_expr_set_u32(exthdr.get(), NFTNL_EXPR_EXTHDR_OFFSET, 2);
+        nftnl_expr_set_u32(exthdr.get(), NFTNL_EXPR_EXTHDR_LEN, 2);
+        nftnl_expr_set_u32(exthdr.get(), NFTNL_EXPR_EXTHDR_OP, NFT_EXTHDR_OP_TCPOPT);
+        add(rule, std::move(exthdr));
+}
+
+// masquerade [to :FIRST-LAST] [random|fully-random].
+void add_masquerade(nftnl_rule* rule, const MasqueradeParams& params) {
+        uint32_t flags = 0;
+        if (params.allocation == PortAllocation::Random)
+                flags |= NF_NAT_RANGE_PROTO_RANDOM;
+        else if (params.allocation == PortAllocation::FullyRandom)
+                flags |= NF_NAT_RANGE_PROTO_RANDOM_FULLY;
+        auto masq = make_expr("masq");
+        if (params.ports) {
+                flags |= NF_NAT_RANGE_PROTO_SPECIFIED;
+                add_immediate16(rule, NFT_REG_1, params.ports->first);
+                add_immediate16(rule, NFT_REG_2, params.ports->last);
+                nftnl_expr_set_u32(masq.get(), NFTNL_EXPR_MASQ_REG_PROTO_MIN, NFT_REG_1);
+                nftnl_expr_set_u32(masq.get(), NFTNL_EXPR_MASQ_REG_PROTO_MAX, NFT_REG_2);
+        }
+        if (flags != 0)
+                nftnl_expr_set_u32(masq.get(), NFTNL_EXPR_MASQ_FLAGS, flags);
+        add(rule, std::move(masq));
+}
+
 void add_verdict(nftnl_rule* rule, uint32_t verdict) {
         auto imm = make_expr("immediate");
         nftnl_expr_set_u32(imm.get(), NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
@@ -152,6 +253,10 @@ NftnlRulePtr make_rule(const std::string& table, const RulePlan& plan) {
                         add_ct_state_match(rule.get(), NF_CT_STATE_INVALID_BIT);
                 else if (const auto* s = std::get_if<MatchSourcePrefix>(&m))
                         add_source_prefix_match(rule.get(), s->prefix);
+                else if (const auto* p = std::get_if<MatchProtocol>(&m))
+                        add_protocol_match(rule.get(), p->protocol);
+                else if (std::holds_alternative<MatchTcpSyn>(m))
+                        add_tcp_syn_match(rule.get());
         }
         add(rule.get(), make_expr("counter"));
         const std::string comment = rule_comment(plan.role);
@@ -169,7 +274,10 @@ NftnlRulePtr make_rule(const std::string& table, const RulePlan& plan) {
                 add_verdict(rule.get(), NF_DROP);
                 break;
         case RuleAction::Masquerade:
-                add(rule.get(), make_expr("masq"));
+                add_masquerade(rule.get(), plan.masquerade);
+                break;
+        case RuleAction::ClampMss:
+                add_mss_clamp(rule.get(), plan.mss);
                 break;
         }
         return rule;

@@ -81,7 +81,8 @@ PlanOutcome make_plan(const Config& config, const std::vector<Link>& links) {
         plan.gateway = config.gateway.value_or(plan.private_subnet.first_host());
         plan.source_cidrs = resolve_source_cidrs(config, plan.private_subnet);
         plan.ruleset =
-                make_nat_ruleset({pub->name, priv->name, plan.source_cidrs, config.forward_policy});
+                make_nat_ruleset({pub->name, priv->name, plan.source_cidrs, config.forward_policy,
+                                  config.port_allocation, config.port_range, config.clamp_mss});
         // Inside or equal: a wider destination (the VPC's CIDR) is fine, the
         // connected routes stay more specific.
         auto within = [](const Ipv4Cidr& inner, const Ipv4Cidr& outer) {

@@ -1,5 +1,7 @@
 #include "ruleset-plan.hpp"
 
+#include <netinet/in.h>
+
 #include <linux/netfilter_ipv4.h>
 
 namespace natd {
@@ -22,6 +24,8 @@ const char* rule_role_name(RuleRole role) {
                 return "drop-hairpin";
         case RuleRole::DropOther:
                 return "drop-other";
+        case RuleRole::ClampMss:
+                return "clamp-mss";
         }
         return "unknown";
 }
@@ -37,8 +41,13 @@ RulesetPlan make_nat_ruleset(const NatRulesetInput& input) {
         const MatchOutputInterface to_public{input.public_ifname};
         const MatchOutputInterface to_private{input.private_ifname};
         auto rule = [&](const char* chain, RuleRole role, std::vector<RuleMatch> matches,
-                        RuleAction action) {
-                plan.rules.push_back({chain, role, std::move(matches), action});
+                        RuleAction action) -> RulePlan& {
+                RulePlan r;
+                r.chain = chain;
+                r.role = role;
+                r.matches = std::move(matches);
+                r.action = action;
+                return plan.rules.emplace_back(std::move(r));
         };
         // Source CIDRs are matched one rule per prefix (payload, bitwise,
         // cmp), not with a set: a VPC lists a handful of subnets; at 4 the
@@ -48,13 +57,32 @@ RulesetPlan make_nat_ruleset(const NatRulesetInput& input) {
         //
         // The postrouting hook sees the input interface of forwarded packets,
         // so only traffic that came in on the private ENI is masqueraded.
-        for (const auto& cidr : input.source_cidrs)
-                rule("postrouting", RuleRole::Masquerade,
-                     {from_private, to_public, MatchSourcePrefix{cidr}}, RuleAction::Masquerade);
+        // A port range needs the transport protocol: TCP and UDP get the
+        // range, everything else (ICMP ids) the kernel's choice.
+        for (const auto& cidr : input.source_cidrs) {
+                std::vector<RuleMatch> base{from_private, to_public, MatchSourcePrefix{cidr}};
+                if (input.port_range)
+                        for (uint8_t protocol : {uint8_t{IPPROTO_TCP}, uint8_t{IPPROTO_UDP}}) {
+                                auto matches = base;
+                                matches.emplace_back(MatchProtocol{protocol});
+                                rule("postrouting", RuleRole::Masquerade, std::move(matches),
+                                     RuleAction::Masquerade)
+                                        .masquerade = {input.port_allocation, input.port_range};
+                        }
+                rule("postrouting", RuleRole::Masquerade, std::move(base), RuleAction::Masquerade)
+                        .masquerade = {input.port_allocation, std::nullopt};
+        }
         // Invalid packets first: conntrack cannot NAT them, and accepted they
         // would leave with their private source address.
         rule("forward", RuleRole::DropInvalid, {from_private, MatchInvalid{}}, RuleAction::Drop);
         rule("forward", RuleRole::DropInvalid, {from_public, MatchInvalid{}}, RuleAction::Drop);
+        // Before forward-out accepts them: SYNs to the internet carry an MSS
+        // the path can take. The kernel only ever lowers an MSS.
+        if (input.clamp_mss.mode != ClampMss::Mode::Off)
+                rule("forward", RuleRole::ClampMss, {from_private, to_public, MatchTcpSyn{}},
+                     RuleAction::ClampMss)
+                        .mss =
+                        input.clamp_mss.mode == ClampMss::Mode::Fixed ? input.clamp_mss.value : 0;
         for (const auto& cidr : input.source_cidrs)
                 rule("forward", RuleRole::ForwardOut,
                      {from_private, to_public, MatchSourcePrefix{cidr}}, RuleAction::Accept);
@@ -84,6 +112,14 @@ std::string describe(const RulePlan& rule) {
                         out += "ct state invalid ";
                 else if (const auto* s = std::get_if<MatchSourcePrefix>(&m))
                         out += "ip saddr " + s->prefix.str() + " ";
+                else if (const auto* p = std::get_if<MatchProtocol>(&m))
+                        out += std::string("meta l4proto ") +
+                               (p->protocol == IPPROTO_TCP   ? "tcp"
+                                : p->protocol == IPPROTO_UDP ? "udp"
+                                                             : std::to_string(p->protocol)) +
+                               " ";
+                else if (std::holds_alternative<MatchTcpSyn>(m))
+                        out += "tcp flags syn / syn,rst ";
         }
         out += "counter ";
         switch (rule.action) {
@@ -95,6 +131,16 @@ std::string describe(const RulePlan& rule) {
                 break;
         case RuleAction::Masquerade:
                 out += "masquerade";
+                if (const auto& r = rule.masquerade.ports)
+                        out += " to :" + std::to_string(r->first) + "-" + std::to_string(r->last);
+                if (rule.masquerade.allocation == PortAllocation::Random)
+                        out += " random";
+                else if (rule.masquerade.allocation == PortAllocation::FullyRandom)
+                        out += " fully-random";
+                break;
+        case RuleAction::ClampMss:
+                out += "tcp option maxseg size set " +
+                       (rule.mss == 0 ? std::string("rt mtu") : std::to_string(rule.mss));
                 break;
         }
         return out;

@@ -3,12 +3,14 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
 
 #include "forward-policy.hpp"
 #include "ipv4.hpp"
+#include "nat-options.hpp"
 
 namespace natd {
 
@@ -46,10 +48,27 @@ struct MatchSourcePrefix {  // ip saddr 10.0.1.0/24
         Ipv4Cidr prefix;
         bool operator==(const MatchSourcePrefix&) const = default;
 };
+struct MatchProtocol {         // meta l4proto tcp
+        uint8_t protocol = 0;  // IPPROTO_TCP, IPPROTO_UDP
+        bool operator==(const MatchProtocol&) const = default;
+};
+struct MatchTcpSyn {  // meta l4proto tcp tcp flags syn / syn,rst
+        bool operator==(const MatchTcpSyn&) const = default;
+};
 using RuleMatch = std::variant<MatchInputInterface, MatchOutputInterface, MatchEstablishedRelated,
-                               MatchInvalid, MatchSourcePrefix>;
+                               MatchInvalid, MatchSourcePrefix, MatchProtocol, MatchTcpSyn>;
 
-enum class RuleAction { Accept, Drop, Masquerade };
+enum class RuleAction { Accept, Drop, Masquerade, ClampMss };
+
+// What a masquerade rule asks of the kernel's NAT.
+struct MasqueradeParams {
+        PortAllocation allocation = PortAllocation::Sequential;
+        // Only with a MatchProtocol of TCP or UDP: the kernel maps ports
+        // only for a known transport protocol.
+        std::optional<PortRange> ports;
+
+        bool operator==(const MasqueradeParams&) const = default;
+};
 
 // What a rule is for: names its counter in status and logs. Several rules
 // may share a role (one per source CIDR); doc/ruleset.txt lists them all.
@@ -62,6 +81,7 @@ enum class RuleRole {
         DropIn,       // public -> private, anything else
         DropHairpin,  // public -> public
         DropOther,    // ForwardPolicy=drop: whatever else is forwarded
+        ClampMss,     // private -> public TCP SYN: MSS clamped
 };
 const char* rule_role_name(RuleRole role);  // "masquerade", "forward-out", ...
 
@@ -70,6 +90,8 @@ struct RulePlan {
         RuleRole role = RuleRole::ForwardOut;
         std::vector<RuleMatch> matches;
         RuleAction action = RuleAction::Accept;
+        MasqueradeParams masquerade;  // Masquerade
+        uint16_t mss = 0;             // ClampMss: the MSS; 0: the route's MTU's
         // Every rule counts: operators read the counters in status.
 
         bool operator==(const RulePlan&) const = default;
@@ -88,13 +110,17 @@ struct NatRulesetInput {
         std::string private_ifname;
         std::vector<Ipv4Cidr> source_cidrs;  // resolved: never empty in a plan
         ForwardPolicy forward_policy = ForwardPolicy::Drop;
+        PortAllocation port_allocation = PortAllocation::Sequential;
+        std::optional<PortRange> port_range;
+        ClampMss clamp_mss{ClampMss::Mode::Off, 0};
 };
 
 // The NAT between a private and a public interface: masquerade and forward
 // private->public from the source CIDRs only; forward public->private only
 // when established or related; drop invalid packets, public->public and the
 // rest of both directions; with ForwardPolicy=drop, drop everything else
-// too. doc/ruleset.txt describes every rule.
+// too. Masquerade with the configured port allocation and range; clamp the
+// MSS of SYNs to the internet. doc/ruleset.txt describes every rule.
 RulesetPlan make_nat_ruleset(const NatRulesetInput& input);
 
 // "iifname ens6 oifname ens5 counter masquerade", for logs and status.

@@ -142,7 +142,7 @@ drift_ready
 check_egress " (ForwardPolicy=drop)"
 ctl_status 0
 roles=$($PY -c 'import json,sys; print(" ".join(c["role"] for c in json.load(sys.stdin)["nftables"]["counters"]))' <<<"$CTL_OUT")
-want_roles="masquerade masquerade masquerade drop-invalid drop-invalid forward-out forward-out forward-out drop-out return-in drop-in drop-hairpin drop-other"
+want_roles="masquerade masquerade masquerade drop-invalid drop-invalid clamp-mss forward-out forward-out forward-out drop-out return-in drop-in drop-hairpin drop-other"
 [[ $roles == "$want_roles" ]] || fail "status counters have the roles '$roles', expected '$want_roles'"
 pass "ForwardPolicy=drop: status counters $roles"
 

@@ -57,7 +57,7 @@ SCHEMA = {
 }
 STATES = {"waiting", "configuring", "ready", "degraded", "failed", "unreachable"}
 ROLES = {"masquerade", "drop-invalid", "forward-out", "drop-out", "return-in", "drop-in",
-         "drop-hairpin", "drop-other"}
+         "drop-hairpin", "drop-other", "clamp-mss"}
 
 
 def kind(v) -> str:

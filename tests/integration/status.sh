@@ -154,8 +154,8 @@ since=$(sj get since_usec)
 ((since / 1000 >= ENI_ALTNAME_MS - 5 && since / 1000 <= READY_MS + 5)) ||
     fail "b. since_usec $since is not between the altname ($ENI_ALTNAME_MS ms) and READY=1 ($READY_MS ms)"
 roles=$(sj get nftables.counters | $PY -c 'import json,sys; print(" ".join(sorted({c["role"] for c in json.load(sys.stdin)})))')
-[[ $roles == "drop-hairpin drop-in drop-invalid drop-other drop-out forward-out masquerade return-in" ]] ||
-    fail "b. nftables.counters has the roles '$roles', expected drop-hairpin drop-in drop-invalid drop-other drop-out forward-out masquerade return-in"
+[[ $roles == "clamp-mss drop-hairpin drop-in drop-invalid drop-other drop-out forward-out masquerade return-in" ]] ||
+    fail "b. nftables.counters has the roles '$roles', expected clamp-mss drop-hairpin drop-in drop-invalid drop-other drop-out forward-out masquerade return-in"
 ct=$(sj get conntrack)
 [[ $ct =~ \"count\":\ [0-9]+,\ \"max\":\ [0-9]+ ]] || fail "b. conntrack is $ct, expected two numbers"
 pass "b. natd-ctl status --json: exit 0, ready since READY=1, $PUB_DEV/$PRIV_DEV, routes ${routes//$'\n'/; }, table present+verified, forwarding, repairs 0, files $(files_json), conntrack $ct"

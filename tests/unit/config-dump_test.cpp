@@ -64,7 +64,20 @@ TEST_CASE("--dump-config: every key, its value and where it came from", "[config
               "# drop: natd's forward chain drops all other forwarded traffic; accept: only "
               "what concerns its two ENIs (for Docker, VPNs).\n"
               "# default\n"
-              "ForwardPolicy=drop\n");
+              "ForwardPolicy=drop\n"
+              "\n"
+              "# How masquerade picks source ports: sequential (keep the client's), random "
+              "(hashed start), fully-random (random per connection).\n"
+              "# default\n"
+              "PortAllocation=fully-random\n"
+              "\n"
+              "# The source ports masquerade uses for TCP and UDP, FIRST-LAST; empty: any.\n"
+              "# default\n"
+              "PortRange=\n"
+              "\n"
+              "# TCP MSS of SYNs leaving the public ENI: auto (the route's MTU), no, or bytes.\n"
+              "# default\n"
+              "ClampMSS=auto\n");
 }
 
 TEST_CASE("--dump-config without any file", "[config-dump]") {

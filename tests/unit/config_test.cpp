@@ -305,6 +305,27 @@ TEST_CASE("value errors carry FILE:LINE", "[config]") {
                  {"f.conf:2: invalid value 'Drop' in ForwardPolicy=: expected drop|accept"}},
                 {"[Routes]\nForwardPolicy=accept\n",
                  {"f.conf:2: unknown key 'ForwardPolicy' in section [Routes]"}},
+                {"[NAT]\nPortAllocation=random-fully\n",
+                 {"f.conf:2: invalid value 'random-fully' in PortAllocation=: expected "
+                  "sequential|random|fully-random"}},
+                {"[NAT]\nPortRange=1024\n",
+                 {"f.conf:2: invalid port range '1024' in PortRange=: expected FIRST-LAST, e.g. "
+                  "1024-65535"}},
+                {"[NAT]\nPortRange=2000-1000\n",
+                 {"f.conf:2: invalid port range '2000-1000' in PortRange=: the first port is "
+                  "above the last"}},
+                {"[NAT]\nPortRange=0-1000\n",
+                 {"f.conf:2: invalid number '0' in PortRange=: out of range 1..65535"}},
+                {"[NAT]\nPortRange=1024-65536\n",
+                 {"f.conf:2: invalid number '65536' in PortRange=: out of range 1..65535"}},
+                {"[NAT]\nClampMSS=yes\n",
+                 {"f.conf:2: invalid value 'yes' in ClampMSS=: expected auto, no or an MSS in "
+                  "bytes"}},
+                {"[NAT]\nClampMSS=100\n",
+                 {"f.conf:2: invalid number '100' in ClampMSS=: out of range 536..65495"}},
+                {"[NAT]\nClampMSS=-1\n",
+                 {"f.conf:2: invalid value '-1' in ClampMSS=: expected auto, no or an MSS in "
+                  "bytes"}},
         };
         for (const auto& row : rows) {
                 CAPTURE(row.text);
@@ -325,6 +346,22 @@ TEST_CASE("[NAT]: SourceCIDRs= and ForwardPolicy=", "[config]") {
         CHECK(c.forward_policy == natd::ForwardPolicy::Accept);
         CHECK(parse_ok({{"a.conf", "[NAT]\nForwardPolicy=accept\nForwardPolicy=\n"}})
                       .forward_policy == natd::ForwardPolicy::Drop);
+}
+
+TEST_CASE("[NAT]: PortAllocation=, PortRange= and ClampMSS=", "[config]") {
+        const auto defaults = parse_ok({});
+        CHECK(defaults.port_allocation == natd::PortAllocation::FullyRandom);
+        CHECK_FALSE(defaults.port_range);
+        CHECK(defaults.clamp_mss == natd::ClampMss{});
+        const auto c = parse_ok({{"a.conf", "[NAT]\nPortAllocation=sequential\n"
+                                            "PortRange=1024-65535\nClampMSS=1360\n"}});
+        CHECK(c.port_allocation == natd::PortAllocation::Sequential);
+        CHECK(c.port_range == natd::PortRange{1024, 65535});
+        CHECK(c.clamp_mss == natd::ClampMss{natd::ClampMss::Mode::Fixed, 1360});
+        CHECK(parse_ok({{"a.conf", "[NAT]\nClampMSS=no\n"}}).clamp_mss.mode ==
+              natd::ClampMss::Mode::Off);
+        CHECK(parse_ok({{"a.conf", "[NAT]\nPortRange=80-80\nPortRange=\n"}}).port_range ==
+              std::nullopt);
 }
 
 TEST_CASE("a rejected value leaves the previous one", "[config]") {

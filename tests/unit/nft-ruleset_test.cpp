@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <array>
 #include <sstream>
 #include <string>
@@ -172,7 +173,12 @@ natd::Ipv4Cidr cidr(const char* text) {
 
 // The ruleset of the fixtures: public ens5, private ens6, two source CIDRs.
 natd::NatRulesetInput nat_input(natd::ForwardPolicy policy = natd::ForwardPolicy::Drop) {
-        return {"ens5", "ens6", {cidr("10.0.2.0/24"), cidr("10.0.1.0/24")}, policy};
+        natd::NatRulesetInput input;
+        input.public_ifname = "ens5";
+        input.private_ifname = "ens6";
+        input.source_cidrs = {cidr("10.0.2.0/24"), cidr("10.0.1.0/24")};
+        input.forward_policy = policy;
+        return input;
 }
 
 // The comment in a rule's printed userdata, "{ \x00\x11natd: masquerade\x00 }":
@@ -259,15 +265,64 @@ TEST_CASE("Rules render as the kernel reports them, counters without values", "[
 TEST_CASE("Source prefixes render as nft encodes them", "[nft]") {
         for (const auto& [prefix, expected] : kPrefixEncodings) {
                 INFO(prefix);
-                const natd::RulePlan rule{"forward",
-                                          natd::RuleRole::ForwardOut,
-                                          {natd::MatchSourcePrefix{cidr(prefix)}},
-                                          natd::RuleAction::Accept};
+                natd::RulePlan rule;
+                rule.matches = {natd::MatchSourcePrefix{cidr(prefix)}};
                 auto rendered = natd::render_rule(rule);
                 REQUIRE(rendered.size() == expected.size() + 2);  // + counter, verdict
                 rendered.resize(expected.size());
                 CHECK(rendered == expected);
         }
+}
+
+// `nft --debug=netlink` for the same rules (nftables 1.0.6):
+//   oifname "ens5" tcp flags syn / syn,rst tcp option maxseg size set rt mtu
+//   ... tcp option maxseg size set 1360
+//   oifname "ens5" meta l4proto tcp masquerade to :1024-65535 fully-random
+//   oifname "ens5" masquerade random
+TEST_CASE("MSS clamping and masquerade flags render as nft encodes them", "[nft]") {
+        const std::vector<std::string> oif_ens5{
+                "meta load oifname => reg 1",
+                "cmp eq reg 1 0x35736e65 0x00000000 0x00000000 0x00000000"};
+        const std::vector<std::string> syn{"meta load l4proto => reg 1", "cmp eq reg 1 0x00000006",
+                                           "payload load 1b @ transport header + 13 => reg 1",
+                                           "bitwise reg 1 = ( reg 1 & 0x00000006 ) ^ 0x00000000",
+                                           "cmp eq reg 1 0x00000002"};
+        auto rendered = [](natd::RulePlan rule) {
+                auto r = natd::render_rule(rule);
+                // The counter sits before the action: compare around it.
+                r.erase(std::remove(r.begin(), r.end(), "counter"), r.end());
+                return r;
+        };
+        auto concat = [](std::vector<std::string> a, const std::vector<std::string>& b) {
+                a.insert(a.end(), b.begin(), b.end());
+                return a;
+        };
+        natd::RulePlan clamp;
+        clamp.matches = {natd::MatchOutputInterface{"ens5"}, natd::MatchTcpSyn{}};
+        clamp.action = natd::RuleAction::ClampMss;
+        CHECK(rendered(clamp) ==
+              concat(concat(oif_ens5, syn),
+                     {"rt load tcpmss => reg 1", "byteorder reg 1 = hton(reg 1, 2, 2)",
+                      "exthdr write tcpopt reg 1 => 2b @ 2 + 2"}));
+        clamp.mss = 1360;
+        CHECK(rendered(clamp) ==
+              concat(concat(oif_ens5, syn),
+                     {"immediate reg 1 0x00005005", "exthdr write tcpopt reg 1 => 2b @ 2 + 2"}));
+
+        natd::RulePlan masq;
+        masq.chain = "postrouting";
+        masq.action = natd::RuleAction::Masquerade;
+        masq.matches = {natd::MatchOutputInterface{"ens5"}, natd::MatchProtocol{6}};
+        masq.masquerade = {natd::PortAllocation::FullyRandom, natd::PortRange{1024, 65535}};
+        CHECK(rendered(masq) ==
+              concat(oif_ens5, {"meta load l4proto => reg 1", "cmp eq reg 1 0x00000006",
+                                "immediate reg 1 0x00000004", "immediate reg 2 0x0000ffff",
+                                "masq proto_min reg 1 proto_max reg 2 flags 0x12"}));
+        masq.matches = {natd::MatchOutputInterface{"ens5"}};
+        masq.masquerade = {natd::PortAllocation::Random, std::nullopt};
+        CHECK(rendered(masq) == concat(oif_ens5, {"masq flags 0x4"}));
+        masq.masquerade = {natd::PortAllocation::Sequential, std::nullopt};
+        CHECK(rendered(masq) == concat(oif_ens5, {"masq"}));
 }
 
 TEST_CASE("The replace batch is one transaction that recreates only natd's table", "[nft]") {

@@ -187,9 +187,13 @@ TEST_CASE("A renamed ENI yields a different plan", "[plan]") {
         const auto after = std::get<NatPlan>(natd::make_plan(Config{}, links));
         CHECK_FALSE(before == after);
         // No Subnets=: the sources default to the ENI's own subnet.
-        CHECK(after.ruleset ==
-              natd::make_nat_ruleset(
-                      {"ens5", "ens7", {cidr("10.0.1.0/24")}, natd::ForwardPolicy::Drop}));
+        CHECK(after.ruleset == natd::make_nat_ruleset({"ens5",
+                                                       "ens7",
+                                                       {cidr("10.0.1.0/24")},
+                                                       natd::ForwardPolicy::Drop,
+                                                       natd::PortAllocation::FullyRandom,
+                                                       std::nullopt,
+                                                       natd::ClampMss{}}));
 }
 
 TEST_CASE("SourceCIDRs defaults to Subnets plus the private ENI's subnet", "[plan]") {
@@ -228,6 +232,44 @@ TEST_CASE("SourceCIDRs defaults to Subnets plus the private ENI's subnet", "[pla
                       natd::make_nat_ruleset({"ens5",
                                               "ens6",
                                               {cidr("10.0.2.0/24"), cidr("10.0.1.0/24")},
-                                              natd::ForwardPolicy::Accept}));
+                                              natd::ForwardPolicy::Accept,
+                                              natd::PortAllocation::FullyRandom,
+                                              std::nullopt,
+                                              natd::ClampMss{}}));
+        }
+        SECTION("the defaults: fully random ports, MSS clamped to the route's MTU") {
+                const auto plan = std::get<NatPlan>(natd::make_plan(Config{}, two_enis()));
+                size_t clamps = 0;
+                for (const auto& r : plan.ruleset.rules) {
+                        if (r.action == natd::RuleAction::Masquerade)
+                                CHECK(r.masquerade ==
+                                      natd::MasqueradeParams{natd::PortAllocation::FullyRandom,
+                                                             std::nullopt});
+                        if (r.role == natd::RuleRole::ClampMss) {
+                                ++clamps;
+                                CHECK(r.mss == 0);
+                        }
+                }
+                CHECK(clamps == 1);
+        }
+        SECTION("PortRange: TCP and UDP masqueraded into it, the rest without") {
+                auto config = Config{};
+                config.port_range = natd::PortRange{20000, 20099};
+                config.port_allocation = natd::PortAllocation::Sequential;
+                config.clamp_mss = {natd::ClampMss::Mode::Off, 0};
+                const auto plan = std::get<NatPlan>(natd::make_plan(config, two_enis()));
+                std::vector<std::string> masq;
+                for (const auto& r : plan.ruleset.rules) {
+                        CHECK(r.role != natd::RuleRole::ClampMss);
+                        if (r.action == natd::RuleAction::Masquerade)
+                                masq.push_back(natd::describe(r));
+                }
+                CHECK(masq == std::vector<std::string>{
+                                      "iifname ens6 oifname ens5 ip saddr 10.0.1.0/24 meta l4proto "
+                                      "tcp counter masquerade to :20000-20099",
+                                      "iifname ens6 oifname ens5 ip saddr 10.0.1.0/24 meta l4proto "
+                                      "udp counter masquerade to :20000-20099",
+                                      "iifname ens6 oifname ens5 ip saddr 10.0.1.0/24 counter "
+                                      "masquerade"});
         }
 }

@@ -9,11 +9,13 @@ using natd::RuleRole;
 namespace {
 
 natd::NatRulesetInput input(ForwardPolicy policy) {
-        return {"ens5",
-                "ens6",
-                {natd::Ipv4Cidr::parse("10.0.2.0/24").value(),
-                 natd::Ipv4Cidr::parse("10.0.1.0/24").value()},
-                policy};
+        natd::NatRulesetInput in;
+        in.public_ifname = "ens5";
+        in.private_ifname = "ens6";
+        in.source_cidrs = {natd::Ipv4Cidr::parse("10.0.2.0/24").value(),
+                           natd::Ipv4Cidr::parse("10.0.1.0/24").value()};
+        in.forward_policy = policy;
+        return in;
 }
 
 // One line per rule: "CHAIN: ROLE: RULE".
@@ -82,6 +84,25 @@ TEST_CASE("Only the source CIDRs are masqueraded and forwarded out", "[ruleset]"
         }
         CHECK(masquerades == 1);
         CHECK(forwards == 1);
+}
+
+TEST_CASE("ClampMSS= adds one rule before forward-out; PortAllocation= flags every masquerade",
+          "[ruleset]") {
+        auto in = input(ForwardPolicy::Drop);
+        in.clamp_mss = {natd::ClampMss::Mode::Fixed, 1360};
+        in.port_allocation = natd::PortAllocation::Random;
+        const std::string text = described(natd::make_nat_ruleset(in));
+        const auto clamp = text.find(
+                "forward: clamp-mss: iifname ens6 oifname ens5 tcp flags syn / syn,rst counter tcp "
+                "option maxseg size set 1360\n");
+        REQUIRE(clamp != std::string::npos);
+        CHECK(clamp > text.rfind("drop-invalid"));
+        CHECK(clamp < text.find("forward-out"));
+        CHECK(text.find("counter masquerade random\n") != std::string::npos);
+        CHECK(text.find("counter masquerade\n") == std::string::npos);
+        in.clamp_mss = {};
+        CHECK(described(natd::make_nat_ruleset(in)).find("tcp option maxseg size set rt mtu") !=
+              std::string::npos);
 }
 
 TEST_CASE("Rule roles have stable names", "[ruleset]") {

@@ -1,0 +1,48 @@
+// How natd translates: [NAT] PortAllocation=, PortRange= and ClampMSS=.
+// Plain values the configuration holds and the ruleset planner turns into
+// masquerade flags and an MSS clamping rule.
+#pragma once
+
+#include <cstdint>
+
+namespace natd {
+
+// How masquerade picks the source port of a new connection (the kernel's
+// NAT range flags).
+enum class PortAllocation {
+        // The kernel's default: keep the client's port when free, else
+        // search from it.
+        Sequential,
+        // NF_NAT_RANGE_PROTO_RANDOM: a keyed hash picks where the search
+        // starts.
+        Random,
+        // NF_NAT_RANGE_PROTO_RANDOM_FULLY: a fresh random start for every
+        // connection; clients that connect to one destination at once do
+        // not race for the same port.
+        FullyRandom,
+};
+
+// The source ports masquerade may use, inclusive.
+struct PortRange {
+        uint16_t first = 0;
+        uint16_t last = 0;
+
+        bool operator==(const PortRange&) const = default;
+};
+
+// TCP MSS clamping of SYNs leaving the public ENI: a VPC's MTU is 9001,
+// the internet's 1500, and without clamping large-MTU clients hang where
+// path MTU discovery is blocked.
+struct ClampMss {
+        enum class Mode {
+                Auto,   // to the route's MTU ("rt mtu"): 1460 on a 1500 path
+                Off,    // no clamping
+                Fixed,  // to `value`
+        };
+        Mode mode = Mode::Auto;
+        uint16_t value = 0;  // Fixed
+
+        bool operator==(const ClampMss&) const = default;
+};
+
+}  // namespace natd
