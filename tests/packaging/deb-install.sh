@@ -144,6 +144,9 @@ in_ns ip addr add 203.0.113.10/24 dev ens5
 in_ns ip addr add 10.0.1.10/24 dev ens6
 in_ns ip link set ens5 up
 in_ns ip link set ens6 up
+# The internet gateway's default route: natd --once waits until NAT would
+# work (a packet's route lookups), not just until it applied.
+in_ns ip route add default via 203.0.113.1 dev ens5
 cat >/etc/natd/natd.conf.d/50-packaging-test.conf <<'EOF'
 # An administrator's drop-in (tests/packaging/deb-install.sh).
 [Interfaces]
