@@ -60,6 +60,26 @@ const std::vector<ConfigKey>& config_schema() {
                          "TCP MSS of SYNs leaving the public ENI: auto (the route's MTU), no, or "
                          "bytes."},
                         clamp_mss_value()),
+                scalar_key<&Config::conntrack_max>(
+                        {"Conntrack", "Max",
+                         "The most connections conntrack tracks (net.netfilter.nf_conntrack_max); "
+                         "auto: from memory."},
+                        auto_number_value(1024, 1U << 30)),
+                scalar_key<&Config::conntrack_hash_size>(
+                        {"Conntrack", "HashSize",
+                         "Buckets of conntrack's hash table (nf_conntrack_buckets); auto: one per "
+                         "entry of Max=."},
+                        auto_number_value(1024, 1U << 30)),
+                scalar_key<&Config::tcp_established_timeout_sec>(
+                        {"Conntrack", "TCPEstablishedTimeoutSec",
+                         "How long an idle established TCP connection is kept, like NAT "
+                         "Gateway's 350 s."},
+                        seconds_value(30, 5 * 24 * 3600)),
+                scalar_key<&Config::udp_timeout_sec>(
+                        {"Conntrack", "UDPTimeoutSec",
+                         "How long an idle UDP flow that saw replies is kept "
+                         "(nf_conntrack_udp_timeout_stream); empty: the kernel's."},
+                        seconds_value(10, 5 * 24 * 3600)),
         };
         return schema;
 }

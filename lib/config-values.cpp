@@ -152,4 +152,44 @@ ValueType<ClampMss> clamp_mss_value() {
         };
 }
 
+ValueType<uint32_t> auto_number_value(uint32_t min, uint32_t max) {
+        const auto number = number_value<uint32_t>(min, max);
+        return {
+                [number](std::string_view text, std::string_view key) -> Result<uint32_t> {
+                        if (text == "auto")
+                                return uint32_t{0};
+                        return number.parse(text, key);
+                },
+                [](const uint32_t& n) { return n == 0 ? std::string("auto") : std::to_string(n); },
+        };
+}
+
+ValueType<uint32_t> seconds_value(uint32_t min, uint32_t max) {
+        return {
+                [min, max](std::string_view text, std::string_view key) -> Result<uint32_t> {
+                        auto t = parse_timespan(text);
+                        if (!t)
+                                return invalid_value("time span", text, key, t.error());
+                        const std::string range =
+                                format_timespan(Timeout{std::chrono::seconds(min)}) + ".." +
+                                format_timespan(Timeout{std::chrono::seconds(max)});
+                        if (!t.value())
+                                return invalid_value("time span", text, key,
+                                                     "must be finite, " + range);
+                        const auto usec = t.value()->count();
+                        if (usec % 1'000'000 != 0)
+                                return invalid_value("time span", text, key,
+                                                     "must be whole seconds");
+                        const auto sec = usec / 1'000'000;
+                        if (sec < min || sec > max)
+                                return invalid_value("time span", text, key,
+                                                     "out of range " + range);
+                        return static_cast<uint32_t>(sec);
+                },
+                [](const uint32_t& sec) {
+                        return format_timespan(Timeout{std::chrono::seconds(sec)});
+                },
+        };
+}
+
 }  // namespace natd

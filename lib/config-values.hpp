@@ -41,6 +41,11 @@ ValueType<Ipv4Cidr> subnet_value();       // a network: host bits are an error
 ValueType<Ipv4Address> address_value();   // a dotted quad
 ValueType<PortRange> port_range_value();  // "1024-65535"
 ValueType<ClampMss> clamp_mss_value();    // "auto", "no" or an MSS in bytes
+// "auto" (held as 0) or a decimal integer within [min, max].
+ValueType<uint32_t> auto_number_value(uint32_t min, uint32_t max);
+// A time span ("350s", "5min") of whole seconds within [min, max], held in
+// seconds.
+ValueType<uint32_t> seconds_value(uint32_t min, uint32_t max);
 
 // One of `names`, spelled exactly so ("drop", "accept").
 template <typename E>

@@ -32,6 +32,11 @@ struct Config {
         PortAllocation port_allocation = PortAllocation::FullyRandom;
         std::optional<PortRange> port_range;  // none: the kernel's (any free port)
         ClampMss clamp_mss;
+        // [Conntrack]: conntrack-plan.hpp turns these into the kernel's values.
+        uint32_t conntrack_max = 0;        // 0: auto, from memory
+        uint32_t conntrack_hash_size = 0;  // 0: auto, from the maximum
+        uint32_t tcp_established_timeout_sec = 350;
+        std::optional<uint32_t> udp_timeout_sec;  // none: the kernel's
 
         bool operator==(const Config&) const = default;
 };

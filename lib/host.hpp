@@ -27,6 +27,7 @@ public:
         // The kernel.
         // net.ipv4.ip_forward and the plan's two interfaces' own switch.
         virtual Status set_forwarding(const NatPlan& plan) = 0;
+        virtual Status set_conntrack(const ConntrackPlan& plan) = 0;
         virtual Status replace_ruleset(const RulesetPlan& ruleset) = 0;
         // natd's own routes (kRouteProtocol) become exactly `wanted`.
         virtual Status sync_own_routes(const std::vector<RoutePlan>& wanted) = 0;

@@ -4,6 +4,7 @@
 
 #include <linux/netlink.h>
 
+#include "conntrack-settings.hpp"
 #include "foreign-rules.hpp"
 #include "forwarding.hpp"
 #include "nft-ruleset.hpp"
@@ -14,6 +15,7 @@ namespace natd {
 
 std::vector<std::string> Verification::all() const {
         std::vector<std::string> out = forwarding;
+        out.insert(out.end(), conntrack.begin(), conntrack.end());
         out.insert(out.end(), ruleset.begin(), ruleset.end());
         out.insert(out.end(), routes.begin(), routes.end());
         return out;
@@ -82,6 +84,10 @@ Result<std::vector<std::string>> KernelCommitter::find_blockers(const NatPlan& p
                                      plan.source_cidrs);
 }
 
+Status KernelCommitter::set_conntrack(const ConntrackPlan& plan) {
+        return apply_conntrack(plan);
+}
+
 Status KernelCommitter::set_forwarding(const NatPlan& plan) {
         if (auto s = set_ipv4_forwarding(plan.forwarding); !s.ok())
                 return s;
@@ -115,6 +121,10 @@ Verification KernelCommitter::verify(const NatPlan& plan) {
                 check(read_interface_forwarding(i->name), interface_forwarding_key(i->name));
         if (all_read)
                 v.forwarding_enabled = all_on;
+
+        auto conntrack = check_conntrack(plan.conntrack);
+        v.conntrack = std::move(conntrack.drift);
+        v.conntrack_notes = std::move(conntrack.notes);
 
         auto ruleset = read_ruleset(nfnl_, plan.ruleset.table);
         if (!ruleset.ok()) {

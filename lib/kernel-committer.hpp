@@ -18,6 +18,7 @@ namespace natd {
 // What verification found, by part, one sentence per difference.
 struct Verification {
         std::vector<std::string> forwarding;
+        std::vector<std::string> conntrack;  // a setting natd can set differs
         std::vector<std::string> ruleset;
         std::vector<std::string> routes;           // missing, whoever installs them
         std::vector<std::string> routes_networkd;  // missing among routes networkd installed
@@ -26,13 +27,17 @@ struct Verification {
         // a VPN's): natd leaves those alone and says so. Not in `routes`.
         std::vector<std::string> route_conflicts;
 
+        // Configured conntrack settings natd cannot set here (read-only in a
+        // network namespace): said, not repaired.
+        std::vector<std::string> conntrack_notes;
+
         // What was read, for status.
         std::optional<bool> forwarding_enabled;  // globally and on both interfaces
         bool table_present = false;
         std::vector<bool> route_present;  // per planned route, whoever installed it
 
         [[nodiscard]] bool ok() const {
-                return forwarding.empty() && ruleset.empty() && routes.empty();
+                return forwarding.empty() && conntrack.empty() && ruleset.empty() && routes.empty();
         }
         [[nodiscard]] std::vector<std::string> all() const;
 };
@@ -44,6 +49,8 @@ public:
         // net.ipv4.ip_forward, then each of the plan's interfaces' own
         // forwarding switch.
         Status set_forwarding(const NatPlan& plan);
+        // [Conntrack]'s sysctls, as far as this namespace lets natd.
+        Status set_conntrack(const ConntrackPlan& plan);
         // The nftables table, in one transaction.
         Status apply_ruleset(const RulesetPlan& ruleset);
         // natd's own routes (kRouteProtocol) become exactly `wanted`: the

@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <fstream>
+#include <sstream>
 #include <string>
 
 #include "nft-ruleset.hpp"
@@ -43,6 +44,18 @@ Result<ConntrackUsage> read_conntrack_usage() {
         if (!max.ok())
                 return max.failure();
         return ConntrackUsage{count.value(), max.value()};
+}
+
+Result<uint64_t> read_memory_total() {
+        std::ifstream f("/proc/meminfo");
+        for (std::string line; std::getline(f, line);) {
+                std::istringstream fields(line);
+                std::string key;
+                uint64_t kib = 0;
+                if (fields >> key >> kib && key == "MemTotal:")
+                        return kib * 1024;  // "MemTotal:  24683664 kB"
+        }
+        return Error{"Could not read MemTotal from /proc/meminfo", ENOENT};
 }
 
 }  // namespace natd

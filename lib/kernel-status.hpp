@@ -29,4 +29,10 @@ struct ConntrackUsage {
 // not loaded.
 Result<ConntrackUsage> read_conntrack_usage();
 
+// MemTotal of /proc/meminfo, in bytes.
+Result<uint64_t> read_memory_total();
+
+// How often natd reads the conntrack table's fill (it has no events).
+inline constexpr uint64_t kConntrackPollUsec = 5'000'000;
+
 }  // namespace natd

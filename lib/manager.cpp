@@ -12,6 +12,8 @@
 #include <spdlog/spdlog.h>
 #include <systemd/sd-daemon.h>
 
+#include "conntrack-settings.hpp"
+#include "kernel-status.hpp"
 #include "networkd-state.hpp"
 #include "teardown.hpp"
 
@@ -124,8 +126,45 @@ Status Manager::setup() {
         if (auto s = watch_kernel(); !s.ok())
                 return s;
         poll_legacy_firewall();
+        if (auto memory = read_memory_total(); memory.ok())
+                memory_bytes_ = memory.value();
+        else
+                spdlog::warn("{}; [Conntrack] Max=auto sizes for the smallest instance",
+                             memory.error());
+        poll_conntrack_usage();
         schedule_reconcile();
         return Ok{};
+}
+
+template <void (Manager::*Poll)()>
+int Manager::rearm_poll(SdEventSourcePtr& slot, uint64_t usec) {
+        if (slot) {
+                if (int r = sd_event_source_set_time_relative(slot.get(), usec); r < 0)
+                        return r;
+                return sd_event_source_set_enabled(slot.get(), SD_EVENT_ONESHOT);
+        }
+        return add_timer(
+                loop_.get(), slot, CLOCK_MONOTONIC, usec, true,
+                [](sd_event_source*, uint64_t, void* userdata) {
+                        (static_cast<Manager*>(userdata)->*Poll)();
+                        return 0;
+                },
+                this);
+}
+
+void Manager::poll_conntrack_usage() {
+        // Connections come and go without events natd could watch, and
+        // nothing announces a changed conntrack sysctl: natd looks itself.
+        if (auto usage = read_conntrack_usage(); usage.ok())
+                reconciler_.note_conntrack_usage(usage.value().count, usage.value().max);
+        if (const auto& applied = reconciler_.memory().applied;
+            applied && !check_conntrack(applied->plan.conntrack).drift.empty())
+                schedule_reconcile();
+        if (int r = rearm_poll<&Manager::poll_conntrack_usage>(conntrack_poll_, kConntrackPollUsec);
+            r < 0)
+                spdlog::warn("Could not arm the conntrack timer ({}); status no longer warns "
+                             "of a full conntrack table",
+                             std::strerror(-r));
 }
 
 void Manager::poll_legacy_firewall() {
@@ -145,19 +184,7 @@ void Manager::poll_legacy_firewall() {
                 schedule_reconcile();
         }
         const uint64_t interval = legacy_chains_ ? kLegacyPollUsec : kLegacyAbsentPollUsec;
-        if (legacy_poll_) {
-                sd_event_source_set_time_relative(legacy_poll_.get(), interval);
-                sd_event_source_set_enabled(legacy_poll_.get(), SD_EVENT_ONESHOT);
-                return;
-        }
-        if (int r = add_timer(
-                    loop_.get(), legacy_poll_, CLOCK_MONOTONIC, interval, true,
-                    [](sd_event_source*, uint64_t, void* userdata) {
-                            static_cast<Manager*>(userdata)->poll_legacy_firewall();
-                            return 0;
-                    },
-                    this);
-            r < 0)
+        if (int r = rearm_poll<&Manager::poll_legacy_firewall>(legacy_poll_, interval); r < 0)
                 spdlog::warn("Could not arm the iptables-legacy timer ({}); natd no longer "
                              "notices iptables-legacy rules that change",
                              std::strerror(-r));
@@ -313,6 +340,7 @@ void Manager::reconcile() {
                 .wait_timed_out = wait_timed_out_,
                 .last_foreign_nft = foreign,
                 .rescan_blockers = std::exchange(nft_changed_, false),
+                .memory_bytes = memory_bytes_,
         });
         if (reconciler_.memory().repairs != repairs_seen_) {
                 repairs_seen_ = reconciler_.memory().repairs;

@@ -64,6 +64,10 @@ private:
         void export_api();
         void watch_networkd_state();
         void poll_legacy_firewall();
+        void poll_conntrack_usage();
+        // Runs Poll `usec` from now on `slot`'s timer (made on first use).
+        template <void (Manager::*Poll)()>
+        int rearm_poll(SdEventSourcePtr& slot, uint64_t usec);
         void schedule_reconcile();
         void reconcile();
         void arm_wake(std::optional<uint64_t> at_usec);
@@ -85,7 +89,8 @@ private:
         SdEventSourcePtr timeout_source_;
         SdEventSourcePtr wake_source_;
         SdEventSourcePtr netif_watch_;
-        SdEventSourcePtr legacy_poll_;  // iptables-legacy has no events: read on a timer
+        SdEventSourcePtr legacy_poll_;     // iptables-legacy has no events: read on a timer
+        SdEventSourcePtr conntrack_poll_;  // nor has the conntrack table's fill
         SdEventSourcePtr status_source_;
         SdEventSourcePtr signal_sources_[3];
         std::unique_ptr<LinkWatcher> watcher_;
@@ -99,6 +104,7 @@ private:
         uint32_t repairs_seen_ = 0;
         bool wait_timed_out_ = false;
         std::optional<NftTransaction> last_foreign_nft_;  // who last changed nftables, not natd
+        uint64_t memory_bytes_ = 0;                       // MemTotal, for [Conntrack] Max=auto
         bool nft_changed_ = false;  // someone else changed nftables: rescan for blockers
         // iptables-legacy's filter table as last read (nullopt: none), or why not.
         std::optional<std::vector<NftChain>> legacy_chains_;

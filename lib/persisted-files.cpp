@@ -1,5 +1,7 @@
 #include "persisted-files.hpp"
 
+#include <sstream>
+
 namespace natd {
 
 namespace {
@@ -8,8 +10,12 @@ constexpr const char* kHeader =
         "# /etc/natd/natd.conf\n";
 }  // namespace
 
-PersistedFile sysctl_file() {
-        return {kSysctlFile, std::string(kHeader) + "net.ipv4.ip_forward = 1\n"};
+PersistedFile sysctl_file(const ConntrackPlan& conntrack) {
+        std::string text = std::string(kHeader) + "net.ipv4.ip_forward = 1\n";
+        std::istringstream lines(render_conntrack_sysctls(conntrack));
+        for (std::string line; std::getline(lines, line);)
+                text += "-" + line + "\n";
+        return {kSysctlFile, std::move(text)};
 }
 
 bool is_persisted_file_path(std::string_view path) {

@@ -25,7 +25,10 @@ inline constexpr const char* kSysctlFile = "/etc/sysctl.d/90-natd.conf";
 inline constexpr const char* kNetworkdConfigDir = "/etc/systemd/network";
 inline constexpr const char* kDropinName = "natd.conf";
 
-PersistedFile sysctl_file();
+// ip_forward, and the conntrack settings of `conntrack` with systemd-sysctl's
+// "-" (a failure is no error: nf_conntrack may not be loaded yet at boot,
+// and its global settings are read-only outside the initial namespace).
+PersistedFile sysctl_file(const ConntrackPlan& conntrack);
 
 // Whether `path` has the shape of a file natd writes: kSysctlFile, or
 // kNetworkdConfigDir/<name>.network.d/kDropinName with <name> one path

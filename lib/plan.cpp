@@ -52,7 +52,7 @@ std::string Waiting::str() const {
         return join(reasons);
 }
 
-PlanOutcome make_plan(const Config& config, const std::vector<Link>& links) {
+PlanOutcome make_plan(const Config& config, const std::vector<Link>& links, uint64_t memory_bytes) {
         Waiting waiting;
         const Link* pub = resolve_role("public", config.public_selector, links, waiting.reasons);
         const Link* priv = resolve_role("private", config.private_selector, links, waiting.reasons);
@@ -83,6 +83,7 @@ PlanOutcome make_plan(const Config& config, const std::vector<Link>& links) {
         plan.ruleset =
                 make_nat_ruleset({pub->name, priv->name, plan.source_cidrs, config.forward_policy,
                                   config.port_allocation, config.port_range, config.clamp_mss});
+        plan.conntrack = plan_conntrack(config, memory_bytes);
         // Inside or equal: a wider destination (the VPC's CIDR) is fine, the
         // connected routes stay more specific.
         auto within = [](const Ipv4Cidr& inner, const Ipv4Cidr& outer) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "config.hpp"
+#include "conntrack-plan.hpp"
 #include "ipv4.hpp"
 #include "link.hpp"
 #include "ruleset-plan.hpp"
@@ -43,6 +44,7 @@ struct NatPlan {
         Ipv4Address gateway;
         bool forwarding = true;
         RulesetPlan ruleset;
+        ConntrackPlan conntrack;
         std::vector<RoutePlan> routes;
         // Subnets= entries natd does not route back, one sentence each:
         // the public ENI's own subnet (or inside it), or strictly inside the
@@ -68,7 +70,9 @@ using PlanOutcome = std::variant<Waiting, NatPlan>;
 // private ENI's own subnet unless one of them already covers it.
 std::vector<Ipv4Cidr> resolve_source_cidrs(const Config& config, const Ipv4Cidr& private_subnet);
 
-PlanOutcome make_plan(const Config& config, const std::vector<Link>& links);
+// `memory_bytes`: the host's memory, for [Conntrack] Max=auto (0: unknown).
+PlanOutcome make_plan(const Config& config, const std::vector<Link>& links,
+                      uint64_t memory_bytes = 0);
 
 // "NAT ens6 -> ens5, 2 return routes via 10.0.1.1", for STATUS= and logs.
 std::string summarize(const NatPlan& plan);

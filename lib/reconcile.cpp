@@ -8,8 +8,8 @@ namespace natd {
 
 namespace {
 
-constexpr std::array<Part, kPartCount> kParts{Part::Forwarding, Part::Ruleset, Part::Files,
-                                              Part::Routes};
+constexpr std::array<Part, kPartCount> kParts{Part::Forwarding, Part::Conntrack, Part::Ruleset,
+                                              Part::Files, Part::Routes};
 
 void wake_at(Decision& d, uint64_t usec) {
         if (!d.wake_usec || usec < *d.wake_usec)
@@ -336,7 +336,8 @@ void report(const Desired& desired, const Target* t, const Observed& o, Memory& 
 }  // namespace
 
 std::vector<PersistedFile> target_files(const Target& target) {
-        return {sysctl_file(), {target.dropin.path, render_route_dropin(target.plan.routes)}};
+        return {sysctl_file(target.plan.conntrack),
+                {target.dropin.path, render_route_dropin(target.plan.routes)}};
 }
 
 const char* part_name(Part part) {
@@ -349,6 +350,8 @@ const char* part_name(Part part) {
                 return "files";
         case Part::Routes:
                 return "routes";
+        case Part::Conntrack:
+                return "conntrack";
         }
         return "unknown";
 }
@@ -386,6 +389,7 @@ const char* manager_state_name(ManagerState state) {
 Part part_of(const Action& action) {
         struct {
                 Part operator()(const SetForwarding&) const { return Part::Forwarding; }
+                Part operator()(const SetConntrack&) const { return Part::Conntrack; }
                 Part operator()(const ReplaceTable&) const { return Part::Ruleset; }
                 Part operator()(const WriteFiles&) const { return Part::Files; }
                 // A reload is how the drop-in takes effect: it stands or falls
@@ -400,6 +404,9 @@ std::string describe(const Action& action) {
         struct {
                 std::string operator()(const SetForwarding&) const {
                         return "set net.ipv4.ip_forward";
+                }
+                std::string operator()(const SetConntrack&) const {
+                        return "set conntrack's limits and timeouts";
                 }
                 std::string operator()(const ReplaceTable&) const {
                         return "replace table ip natd";
@@ -453,6 +460,13 @@ Decision reconcile(const Desired& desired, const Observed& o, Memory m,
                         mark_intact(Part::Forwarding, m, d);
                 else
                         consider(Part::Forwarding, v.forwarding, SetForwarding{}, m, o, options, d);
+
+                // After the table: natd's masquerade rule loads nf_conntrack
+                // where it is a module; until then its settings do not exist.
+                if (v.conntrack.empty())
+                        mark_intact(Part::Conntrack, m, d);
+                else if (v.ruleset.empty())
+                        consider(Part::Conntrack, v.conntrack, SetConntrack{}, m, o, options, d);
 
                 if (v.ruleset.empty() && !m.replace_requested) {
                         mark_intact(Part::Ruleset, m, d);

@@ -34,9 +34,9 @@ std::vector<PersistedFile> target_files(const Target& target);
 
 // The parts natd owns and keeps, each verified, repaired and retried on
 // its own.
-enum class Part { Forwarding, Ruleset, Files, Routes };
-inline constexpr size_t kPartCount = 4;
-const char* part_name(Part part);  // "forwarding", "ruleset", "files", "routes"
+enum class Part { Forwarding, Ruleset, Files, Routes, Conntrack };
+inline constexpr size_t kPartCount = 5;
+const char* part_name(Part part);  // "forwarding", "ruleset", "files", "routes", "conntrack"
 
 // Who installs the return routes, as one state instead of flags:
 //  Natd             natd over netlink (networkd does not manage the link)
@@ -123,6 +123,9 @@ struct Memory {
 struct SetForwarding {
         bool operator==(const SetForwarding&) const = default;
 };
+struct SetConntrack {
+        bool operator==(const SetConntrack&) const = default;
+};
 struct ReplaceTable {
         bool operator==(const ReplaceTable&) const = default;
 };
@@ -137,7 +140,8 @@ struct ReloadNetworkd {
         uint64_t generation = 0;
         bool operator==(const ReloadNetworkd&) const = default;
 };
-using Action = std::variant<SetForwarding, ReplaceTable, WriteFiles, SyncRoutes, ReloadNetworkd>;
+using Action = std::variant<SetForwarding, ReplaceTable, WriteFiles, SyncRoutes, ReloadNetworkd,
+                            SetConntrack>;
 Part part_of(const Action& action);
 std::string describe(const Action& action);
 

@@ -31,6 +31,8 @@ std::vector<std::string> diffs_of(Part part, const Verification& v) {
                 return v.ruleset;
         case Part::Routes:
                 return v.routes;
+        case Part::Conntrack:
+                return v.conntrack;
         case Part::Files:
                 break;
         }
@@ -39,9 +41,9 @@ std::vector<std::string> diffs_of(Part part, const Verification& v) {
 
 }  // namespace
 
-Desired desire(const Config& config, const std::vector<Link>& links,
+Desired desire(const Config& config, const std::vector<Link>& links, uint64_t memory_bytes,
                const std::map<int, NetworkdLink>& networkd_links) {
-        PlanOutcome outcome = make_plan(config, links);
+        PlanOutcome outcome = make_plan(config, links, memory_bytes);
         if (auto* waiting = std::get_if<Waiting>(&outcome))
                 return {std::nullopt, std::move(waiting->reasons)};
         auto& plan = std::get<NatPlan>(outcome);
@@ -98,8 +100,28 @@ void Reconciler::note_route_warnings(std::vector<std::string> problems) {
         route_warnings_ = std::move(problems);
 }
 
+void Reconciler::note_conntrack_usage(uint64_t count, uint64_t max) {
+        std::string warning;
+        if (max != 0 && count * 100 > max * kConntrackWarnPercent)
+                warning = "the conntrack table is " + std::to_string(count * 100 / max) +
+                          "% full (" + std::to_string(count) + " of " + std::to_string(max) +
+                          " entries): new connections fail once it is full; raise [Conntrack] "
+                          "Max= or lower the timeouts";
+        if (warning == conntrack_usage_warning_)
+                return;
+        if (warning.empty())
+                spdlog::info("Conntrack: the table is below {}% full again ({} of {})",
+                             kConntrackWarnPercent, count, max);
+        else
+                spdlog::warn("Conntrack: {}", warning);
+        conntrack_usage_warning_ = std::move(warning);
+}
+
 std::vector<std::string> Reconciler::warnings() const {
         std::vector<std::string> out = route_warnings_;
+        out.insert(out.end(), conntrack_notes_.begin(), conntrack_notes_.end());
+        if (!conntrack_usage_warning_.empty())
+                out.push_back(conntrack_usage_warning_);
         out.insert(out.end(), data_path_.begin(), data_path_.end());
         out.insert(out.end(), blockers_.begin(), blockers_.end());
         return out;
@@ -142,7 +164,7 @@ Decision Reconciler::run(const Inputs& in) {
         bool rescan = in.rescan_blockers;
         for (int pass = 1;; ++pass) {
                 const auto networkd_links = host_.networkd_links();
-                desired_ = desire(in.config, in.links, networkd_links);
+                desired_ = desire(in.config, in.links, in.memory_bytes, networkd_links);
                 const bool intact =
                         memory_.applied && links_intact(memory_.applied->plan, in.links);
                 // Decide on the target as reconcile() will see it: a new
@@ -165,6 +187,11 @@ Decision Reconciler::run(const Inputs& in) {
                         routes.insert(routes.end(), o.kernel->route_conflicts.begin(),
                                       o.kernel->route_conflicts.end());
                         note_route_warnings(std::move(routes));
+                        if (o.kernel->conntrack_notes != conntrack_notes_) {
+                                for (const auto& n : o.kernel->conntrack_notes)
+                                        spdlog::warn("Conntrack: {}", n);
+                                conntrack_notes_ = o.kernel->conntrack_notes;
+                        }
                 }
                 Decision d = reconcile(desired_, o, memory_, options_);
                 memory_ = d.memory;
@@ -218,6 +245,8 @@ void Reconciler::act(const std::vector<Action>& actions, const Target& target, c
 Status Reconciler::execute(const Action& action, const Target& target) {
         if (std::holds_alternative<SetForwarding>(action))
                 return host_.set_forwarding(target.plan);
+        if (std::holds_alternative<SetConntrack>(action))
+                return host_.set_conntrack(target.plan.conntrack);
         if (std::holds_alternative<ReplaceTable>(action))
                 return host_.replace_ruleset(target.plan.ruleset);
         if (const auto* routes = std::get_if<SyncRoutes>(&action))

@@ -17,7 +17,7 @@ namespace natd {
 
 // What natd wants from the configuration, the links and networkd's state
 // (which decides where the drop-in goes).
-Desired desire(const Config& config, const std::vector<Link>& links,
+Desired desire(const Config& config, const std::vector<Link>& links, uint64_t memory_bytes,
                const std::map<int, NetworkdLink>& networkd_links);
 
 // The plan's interfaces still exist under the same index and name.
@@ -36,6 +36,7 @@ public:
                 bool wait_timed_out = false;
                 std::string last_foreign_nft;  // "nft, pid 42"
                 bool rescan_blockers = false;  // another program changed nftables
+                uint64_t memory_bytes = 0;     // the host's, for [Conntrack] Max=auto
         };
 
         // Observes, decides and acts until nothing is left to do; returns
@@ -63,6 +64,9 @@ public:
         // Everything that makes a verified NAT degraded, for status: return
         // routes natd leaves out, the data path, foreign blockers.
         [[nodiscard]] std::vector<std::string> warnings() const;
+        // The conntrack table's fill, as last read: above kConntrackWarnPercent
+        // a warning (new connections fail once it is full).
+        void note_conntrack_usage(uint64_t count, uint64_t max);
 
 private:
         Observed observe(const Inputs& in, const Target* target,
@@ -83,6 +87,8 @@ private:
         std::optional<NatPlan> blockers_plan_;  // the plan blockers_ were judged for
         std::vector<std::string> data_path_;
         std::vector<std::string> route_warnings_;
+        std::vector<std::string> conntrack_notes_;
+        std::string conntrack_usage_warning_;
         std::function<void()> on_async_change_;
 };
 

@@ -4,6 +4,10 @@
 
 namespace natd {
 
+Status SystemHost::set_conntrack(const ConntrackPlan& plan) {
+        return committer_.set_conntrack(plan);
+}
+
 Status SystemHost::set_forwarding(const NatPlan& plan) {
         return committer_.set_forwarding(plan);
 }

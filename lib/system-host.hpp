@@ -20,6 +20,7 @@ public:
               bus_(std::move(bus)) {}
 
         Status set_forwarding(const NatPlan& plan) override;
+        Status set_conntrack(const ConntrackPlan& plan) override;
         Status replace_ruleset(const RulesetPlan& ruleset) override;
         Status sync_own_routes(const std::vector<RoutePlan>& wanted) override;
         Verification verify(const NatPlan& plan) override;

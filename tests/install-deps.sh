@@ -21,6 +21,8 @@ PACKAGES=(
     dnsmasq-base
     # foreign firewalls: iptables-legacy (x_tables) and iptables-nft rules
     iptables
+    # conntrack's table (tests/integration/conntrack.sh flushes it)
+    conntrack
 )
 
 missing=()

@@ -562,14 +562,19 @@ check_networkd_calls() {
     pass "$what: natd asked systemd-networkd (seen on the bus): $out"
 }
 
-# check_sysctl_file: natd's sysctl.d file sets net.ipv4.ip_forward = 1.
+# check_sysctl_file: natd's sysctl.d file sets net.ipv4.ip_forward = 1 and,
+# each allowed to fail at boot ("-"), conntrack's settings: nothing else.
 check_sysctl_file() {
-    local f=$ROOT/etc/sysctl.d/90-natd.conf settings
+    local f=$ROOT/etc/sysctl.d/90-natd.conf settings want
     [[ -f $f ]] || fail "natd did not write /etc/sysctl.d/90-natd.conf under --root"
-    settings=$(grep -v '^[[:space:]]*\([#;].*\)\?$' "$f")
-    [[ $settings == "net.ipv4.ip_forward = 1" ]] ||
-        fail "/etc/sysctl.d/90-natd.conf sets '$settings', expected exactly 'net.ipv4.ip_forward = 1'"
-    pass "/etc/sysctl.d/90-natd.conf: $settings"
+    settings=$(grep -v '^[[:space:]]*\([#;].*\)\?$' "$f" | sed 's/ = [0-9]*$//' | paste -sd' ')
+    want="net.ipv4.ip_forward -net.netfilter.nf_conntrack_buckets -net.netfilter.nf_conntrack_max -net.netfilter.nf_conntrack_tcp_timeout_established"
+    [[ $settings == "$want" ]] ||
+        fail "/etc/sysctl.d/90-natd.conf sets '$settings', expected exactly '$want'"
+    grep -qx 'net.ipv4.ip_forward = 1' "$f" || fail "/etc/sysctl.d/90-natd.conf does not set net.ipv4.ip_forward = 1"
+    grep -qx -- '-net.netfilter.nf_conntrack_tcp_timeout_established = 350' "$f" ||
+        fail "/etc/sysctl.d/90-natd.conf does not set the established TCP timeout to 350 s"
+    pass "/etc/sysctl.d/90-natd.conf: $(grep -v '^#' "$f" | paste -sd';')"
 }
 
 # check_registry PATH...: /var/lib/natd/files lists exactly these paths.

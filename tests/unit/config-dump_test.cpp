@@ -77,7 +77,28 @@ TEST_CASE("--dump-config: every key, its value and where it came from", "[config
               "\n"
               "# TCP MSS of SYNs leaving the public ENI: auto (the route's MTU), no, or bytes.\n"
               "# default\n"
-              "ClampMSS=auto\n");
+              "ClampMSS=auto\n"
+              "\n"
+              "[Conntrack]\n"
+              "# The most connections conntrack tracks (net.netfilter.nf_conntrack_max); auto: "
+              "from memory.\n"
+              "# default\n"
+              "Max=auto\n"
+              "\n"
+              "# Buckets of conntrack's hash table (nf_conntrack_buckets); auto: one per entry "
+              "of Max=.\n"
+              "# default\n"
+              "HashSize=auto\n"
+              "\n"
+              "# How long an idle established TCP connection is kept, like NAT Gateway's 350 "
+              "s.\n"
+              "# default\n"
+              "TCPEstablishedTimeoutSec=5min 50s\n"
+              "\n"
+              "# How long an idle UDP flow that saw replies is kept "
+              "(nf_conntrack_udp_timeout_stream); empty: the kernel's.\n"
+              "# default\n"
+              "UDPTimeoutSec=\n");
 }
 
 TEST_CASE("--dump-config without any file", "[config-dump]") {

@@ -30,6 +30,7 @@ public:
         // (out of the public interface via its gateway, back to the private).
         std::function<RouteAnswer(const RouteQuery&)> route_lookup;
         std::optional<RulesetPlan> table;
+        std::optional<ConntrackPlan> conntrack;  // what set_conntrack last set
         std::vector<FakeRoute> routes;
         std::map<std::filesystem::path, std::string> files;
         std::map<int, NetworkdLink> networkd;
@@ -85,6 +86,13 @@ public:
                 }
                 return Ok{};
         }
+        Status set_conntrack(const ConntrackPlan& plan) override {
+                if (auto s = enter("set_conntrack"); !s.ok())
+                        return s;
+                if (!ignoring.contains("set_conntrack"))
+                        conntrack = plan;
+                return Ok{};
+        }
         Status replace_ruleset(const RulesetPlan& ruleset) override {
                 if (auto s = enter("replace_ruleset"); !s.ok())
                         return s;
@@ -128,6 +136,10 @@ public:
                                                        (it->second ? "1" : "0"));
                                 v.forwarding_enabled = false;
                         }
+                if (conntrack != plan.conntrack)
+                        v.conntrack.emplace_back(conntrack
+                                                         ? "conntrack's settings differ"
+                                                         : "conntrack's settings are the kernel's");
                 verified_plan = plan;
                 v.table_present = table.has_value();
                 if (!table)

@@ -15,7 +15,7 @@ namespace {
 
 using ScratchRoot = natd::test::ScratchDir;
 
-const natd::PersistedFile kSysctl = natd::sysctl_file();
+const natd::PersistedFile kSysctl = natd::sysctl_file(natd::plan_conntrack(natd::Config{}, 0));
 
 natd::PersistedFile dropin(const char* ifname, const char* content = "[Route]\n") {
         return {fs::path("/etc/systemd/network") / (std::string("70-") + ifname + ".network.d") /

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "conntrack-plan.hpp"
 #include "networkd-state.hpp"
 #include "persisted-files.hpp"
 
@@ -13,9 +14,49 @@ natd::RoutePlan route(const char* destination) {
 }  // namespace
 
 TEST_CASE("The sysctl file turns forwarding on", "[persist]") {
-        const auto f = natd::sysctl_file();
+        const auto f = natd::sysctl_file(natd::plan_conntrack(natd::Config{}, 0));
         CHECK(f.path == "/etc/sysctl.d/90-natd.conf");
         CHECK(f.content.find("\nnet.ipv4.ip_forward = 1\n") != std::string::npos);
+        // Conntrack's settings, each allowed to fail at boot ("-").
+        CHECK(f.content.ends_with("net.ipv4.ip_forward = 1\n"
+                                  "-net.netfilter.nf_conntrack_buckets = 65536\n"
+                                  "-net.netfilter.nf_conntrack_max = 65536\n"
+                                  "-net.netfilter.nf_conntrack_tcp_timeout_established = 350\n"));
+}
+
+TEST_CASE("Conntrack sizing: auto from memory, configured values as they are", "[persist]") {
+        constexpr uint64_t kGiB = uint64_t{1} << 30;
+        const natd::Config defaults;
+        auto automatic = [&](uint64_t memory) {
+                return natd::plan_conntrack(defaults, memory).max;
+        };
+        CHECK(automatic(kGiB / 2) == 65536);   // 0.5 GiB: the floor
+        CHECK(automatic(kGiB / 8) == 65536);   // even smaller: still the floor
+        CHECK(automatic(4 * kGiB) == 524288);  // one entry per 8 KiB
+        CHECK(automatic(0) == natd::kConntrackMinimumAuto);
+        // Never more than a quarter of memory's worth of entries.
+        for (uint64_t m : {kGiB / 8, kGiB / 2, 4 * kGiB, 64 * kGiB})
+                CHECK(automatic(m) * natd::kConntrackEntryBytes <= m / 4);
+        const auto p = natd::plan_conntrack(defaults, 4 * kGiB);
+        CHECK(p.buckets == p.max);
+        CHECK_FALSE(p.max_configured);
+        CHECK(p.tcp_established_timeout_sec == 350);
+        CHECK_FALSE(p.udp_stream_timeout_sec);
+
+        natd::Config c;
+        c.conntrack_max = 100000;
+        c.conntrack_hash_size = 16384;
+        c.tcp_established_timeout_sec = 600;
+        c.udp_timeout_sec = 180;
+        const auto q = natd::plan_conntrack(c, 4 * kGiB);
+        CHECK(q.max == 100000);
+        CHECK(q.max_configured);
+        CHECK(q.buckets == 16384);
+        CHECK(natd::render_conntrack_sysctls(q) ==
+              "net.netfilter.nf_conntrack_buckets = 16384\n"
+              "net.netfilter.nf_conntrack_max = 100000\n"
+              "net.netfilter.nf_conntrack_tcp_timeout_established = 600\n"
+              "net.netfilter.nf_conntrack_udp_timeout_stream = 180\n");
 }
 
 TEST_CASE("The route drop-in has one [Route] per destination", "[persist]") {

@@ -209,10 +209,32 @@ TEST_CASE("each kind of drift is repaired and counted") {
         SECTION("a route deleted") {
                 lab.host.delete_route("10.0.2.0/24");
         }
+        SECTION("a conntrack timeout changed") {
+                lab.host.conntrack->tcp_established_timeout_sec = 432000;
+        }
         lab.step();
         CHECK(lab.state() == ManagerState::Ready);
         CHECK(lab.kernel_as_planned());
+        CHECK(lab.host.conntrack == lab.reconciler.memory().applied->plan.conntrack);
         CHECK(lab.reconciler.memory().repairs == 1);
+}
+
+TEST_CASE("conntrack: settings natd cannot set and a full table are warnings, NAT stays ready") {
+        Lab lab;
+        lab.attach_private();
+        lab.step();
+        REQUIRE(lab.state() == ManagerState::Ready);
+        CHECK(lab.reconciler.warnings().empty());
+        lab.reconciler.note_conntrack_usage(80, 100);
+        CHECK(lab.reconciler.warnings().empty());  // 80% is not above 80%
+        lab.reconciler.note_conntrack_usage(81, 100);
+        REQUIRE(lab.reconciler.warnings().size() == 1);
+        CHECK(lab.reconciler.warnings()[0].starts_with(
+                "the conntrack table is 81% full (81 of 100"));
+        lab.step();
+        CHECK(lab.state() == ManagerState::Ready);
+        lab.reconciler.note_conntrack_usage(10, 100);
+        CHECK(lab.reconciler.warnings().empty());
 }
 
 TEST_CASE("natd never fights another program forever") {

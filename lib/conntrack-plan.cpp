@@ -1,0 +1,49 @@
+#include "conntrack-plan.hpp"
+
+#include <algorithm>
+
+namespace natd {
+
+ConntrackPlan plan_conntrack(const Config& config, uint64_t memory_bytes) {
+        ConntrackPlan p;
+        const uint64_t by_memory = memory_bytes / 8192;
+        const uint64_t quarter = memory_bytes / 4 / kConntrackEntryBytes;
+        uint64_t automatic = std::max<uint64_t>(kConntrackMinimumAuto, by_memory);
+        if (memory_bytes != 0)
+                automatic = std::min(automatic, std::max<uint64_t>(quarter, 1024));
+        automatic = std::min<uint64_t>(automatic, 1U << 30);
+        p.max_configured = config.conntrack_max != 0;
+        p.max = p.max_configured ? config.conntrack_max : static_cast<uint32_t>(automatic);
+        p.buckets_configured = config.conntrack_hash_size != 0;
+        p.buckets = p.buckets_configured ? config.conntrack_hash_size : p.max;
+        p.tcp_established_timeout_sec = config.tcp_established_timeout_sec;
+        p.udp_stream_timeout_sec = config.udp_timeout_sec;
+        return p;
+}
+
+std::vector<ConntrackSetting> conntrack_settings(const ConntrackPlan& plan) {
+        // Buckets before the maximum: a resize is the expensive step.
+        std::vector<ConntrackSetting> out{
+                {"net.netfilter.nf_conntrack_buckets", plan.buckets, true, plan.buckets_configured},
+                {"net.netfilter.nf_conntrack_max", plan.max, true, plan.max_configured},
+                {"net.netfilter.nf_conntrack_tcp_timeout_established",
+                 plan.tcp_established_timeout_sec, false, true},
+        };
+        if (plan.udp_stream_timeout_sec)
+                out.push_back({"net.netfilter.nf_conntrack_udp_timeout_stream",
+                               *plan.udp_stream_timeout_sec, false, true});
+        return out;
+}
+
+std::string render_conntrack_sysctls(const ConntrackPlan& plan) {
+        std::string out;
+        for (const auto& s : conntrack_settings(plan))
+                out += s.key + " = " + std::to_string(s.value) + "\n";
+        return out;
+}
+
+std::string render_conntrack_modprobe(const ConntrackPlan& plan) {
+        return "options nf_conntrack hashsize=" + std::to_string(plan.buckets) + "\n";
+}
+
+}  // namespace natd

@@ -1,0 +1,62 @@
+// [Conntrack]: the connection-tracking limits and timeouts natd sets, as
+// plain data. A NAT instance tracks every connection it translates; the
+// kernel sizes the table from memory at boot (a few thousand entries on a
+// small instance) and keeps idle established TCP for 5 days, while NAT
+// Gateway (and EC2's own connection tracking) forgets idle connections
+// after 350 s.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config.hpp"
+
+namespace natd {
+
+// What conntrack costs per entry, with NAT's extensions: struct nf_conn is
+// about 256 bytes on 6.x, the nat and acct extensions and the slab's
+// rounding make ~384.
+inline constexpr uint64_t kConntrackEntryBytes = 384;
+// A small instance (0.5 GiB) still holds this many.
+inline constexpr uint32_t kConntrackMinimumAuto = 65536;
+// Status warns when the table is fuller than this (percent).
+inline constexpr unsigned kConntrackWarnPercent = 80;
+
+struct ConntrackPlan {
+        uint32_t max = 0;
+        uint32_t buckets = 0;
+        bool max_configured = false;      // Max= set: not applying it is worth a warning
+        bool buckets_configured = false;  // HashSize= set
+        uint32_t tcp_established_timeout_sec = 0;
+        std::optional<uint32_t> udp_stream_timeout_sec;
+
+        bool operator==(const ConntrackPlan&) const = default;
+};
+
+// Max=auto: one entry per 8 KiB of memory, at least kConntrackMinimumAuto,
+// and never more than a quarter of memory's worth of entries. HashSize=auto:
+// one bucket per entry (8 bytes each), the kernel's own ratio since 5.x.
+// `memory_bytes` 0 (unknown) sizes as for the minimum.
+ConntrackPlan plan_conntrack(const Config& config, uint64_t memory_bytes);
+
+// One sysctl natd sets: "net.netfilter.nf_conntrack_max" and its value.
+struct ConntrackSetting {
+        std::string key;
+        uint32_t value = 0;
+        bool global = false;      // one value for the whole kernel: read-only in other namespaces
+        bool configured = false;  // from an explicit key, not auto
+
+        bool operator==(const ConntrackSetting&) const = default;
+};
+std::vector<ConntrackSetting> conntrack_settings(const ConntrackPlan& plan);
+
+// "net.netfilter.nf_conntrack_max = 65536\n"..., for natd's sysctl.d file.
+std::string render_conntrack_sysctls(const ConntrackPlan& plan);
+// "options nf_conntrack hashsize=65536\n": where nf_conntrack is a module,
+// its hash size is a module parameter (the sysctl is read-only until it
+// is loaded, and then resizes at run time only in the initial namespace).
+std::string render_conntrack_modprobe(const ConntrackPlan& plan);
+
+}  // namespace natd
