@@ -43,6 +43,17 @@ const std::vector<ConfigKey>& config_schema() {
                          "only what concerns its two ENIs (for Docker, VPNs)."},
                         enum_value<ForwardPolicy>({{"drop", ForwardPolicy::Drop},
                                                    {"accept", ForwardPolicy::Accept}})),
+                list_key<&Config::nat_addresses>(
+                        {"NAT", "Addresses",
+                         "The public ENI's own addresses NAT traffic leaves from (SNAT pool); "
+                         "empty: its primary address (masquerade)."},
+                        address_value()),
+                scalar_key<&Config::pool_mode>(
+                        {"NAT", "PoolMode",
+                         "How a connection picks its address from Addresses=: persistent (by "
+                         "client), random (per connection)."},
+                        enum_value<PoolMode>({{"persistent", PoolMode::Persistent},
+                                              {"random", PoolMode::Random}})),
                 scalar_key<&Config::port_allocation>(
                         {"NAT", "PortAllocation",
                          "How masquerade picks source ports: sequential (keep the client's), "

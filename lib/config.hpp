@@ -32,6 +32,10 @@ struct Config {
         PortAllocation port_allocation = PortAllocation::FullyRandom;
         std::optional<PortRange> port_range;  // none: the kernel's (any free port)
         ClampMss clamp_mss;
+        // [NAT] Addresses=: the public ENI's own addresses to SNAT to (each
+        // mapped to an Elastic IP); empty: masquerade to its primary one.
+        std::vector<Ipv4Address> nat_addresses;
+        PoolMode pool_mode = PoolMode::Persistent;
         // [Conntrack]: conntrack-plan.hpp turns these into the kernel's values.
         uint32_t conntrack_max = 0;        // 0: auto, from memory
         uint32_t conntrack_hash_size = 0;  // 0: auto, from the maximum

@@ -22,6 +22,12 @@ enum class PortAllocation {
         FullyRandom,
 };
 
+// How a connection picks its address from [NAT] Addresses=.
+enum class PoolMode {
+        Persistent,  // by a hash of the client's address: the same one every time
+        Random,      // at random, for every connection
+};
+
 // The source ports masquerade may use, inclusive.
 struct PortRange {
         uint16_t first = 0;

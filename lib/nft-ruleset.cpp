@@ -207,16 +207,80 @@ void add_mss_clamp(nftnl_rule* rule, uint16_t mss) {
         add(rule, std::move(exthdr));
 }
 
-// masquerade [to :FIRST-LAST] [random|fully-random].
-void add_masquerade(nftnl_rule* rule, const MasqueradeParams& params) {
+// "jhash ip saddr mod N seed 0x0 == V" (persistent) or "numgen random mod
+// N == V", as nft encodes them.
+void add_pool_slot_match(nftnl_rule* rule, const MatchPoolSlot& slot) {
+        if (slot.mode == PoolMode::Persistent) {
+                auto payload = make_expr("payload");
+                nftnl_expr_set_u32(payload.get(), NFTNL_EXPR_PAYLOAD_BASE,
+                                   NFT_PAYLOAD_NETWORK_HEADER);
+                nftnl_expr_set_u32(payload.get(), NFTNL_EXPR_PAYLOAD_OFFSET, kIpv4SourceOffset);
+                nftnl_expr_set_u32(payload.get(), NFTNL_EXPR_PAYLOAD_LEN, sizeof(uint32_t));
+                nftnl_expr_set_u32(payload.get(), NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_2);
+                add(rule, std::move(payload));
+                auto hash = make_expr("hash");
+                nftnl_expr_set_u32(hash.get(), NFTNL_EXPR_HASH_TYPE, NFT_HASH_JENKINS);
+                nftnl_expr_set_u32(hash.get(), NFTNL_EXPR_HASH_SREG, NFT_REG_2);
+                nftnl_expr_set_u32(hash.get(), NFTNL_EXPR_HASH_DREG, NFT_REG_1);
+                nftnl_expr_set_u32(hash.get(), NFTNL_EXPR_HASH_LEN, sizeof(uint32_t));
+                nftnl_expr_set_u32(hash.get(), NFTNL_EXPR_HASH_MODULUS, slot.modulus);
+                // A fixed seed: the same client maps to the same address
+                // across natd's restarts and table replacements.
+                nftnl_expr_set_u32(hash.get(), NFTNL_EXPR_HASH_SEED, 0);
+                add(rule, std::move(hash));
+        } else {
+                auto numgen = make_expr("numgen");
+                nftnl_expr_set_u32(numgen.get(), NFTNL_EXPR_NG_DREG, NFT_REG_1);
+                nftnl_expr_set_u32(numgen.get(), NFTNL_EXPR_NG_TYPE, NFT_NG_RANDOM);
+                nftnl_expr_set_u32(numgen.get(), NFTNL_EXPR_NG_MODULUS, slot.modulus);
+                add(rule, std::move(numgen));
+        }
+        auto cmp = make_expr("cmp");
+        nftnl_expr_set_u32(cmp.get(), NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+        nftnl_expr_set_u32(cmp.get(), NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
+        nftnl_expr_set_data(cmp.get(), NFTNL_EXPR_CMP_DATA, &slot.value, sizeof(slot.value));
+        add(rule, std::move(cmp));
+}
+
+uint32_t nat_flags(const MasqueradeParams& params) {
         uint32_t flags = 0;
         if (params.allocation == PortAllocation::Random)
                 flags |= NF_NAT_RANGE_PROTO_RANDOM;
         else if (params.allocation == PortAllocation::FullyRandom)
                 flags |= NF_NAT_RANGE_PROTO_RANDOM_FULLY;
+        if (params.ports)
+                flags |= NF_NAT_RANGE_PROTO_SPECIFIED;
+        return flags;
+}
+
+// snat to ADDRESS[:FIRST-LAST] [random|fully-random].
+void add_snat(nftnl_rule* rule, Ipv4Address to, const MasqueradeParams& params) {
+        const uint32_t address = to.network_order();
+        auto imm = make_expr("immediate");
+        nftnl_expr_set_u32(imm.get(), NFTNL_EXPR_IMM_DREG, NFT_REG_1);
+        nftnl_expr_set_data(imm.get(), NFTNL_EXPR_IMM_DATA, &address, sizeof(address));
+        add(rule, std::move(imm));
+        auto nat = make_expr("nat");
+        nftnl_expr_set_u32(nat.get(), NFTNL_EXPR_NAT_TYPE, NFT_NAT_SNAT);
+        nftnl_expr_set_u32(nat.get(), NFTNL_EXPR_NAT_FAMILY, NFPROTO_IPV4);
+        nftnl_expr_set_u32(nat.get(), NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG_1);
+        nftnl_expr_set_u32(nat.get(), NFTNL_EXPR_NAT_REG_ADDR_MAX, NFT_REG_1);
+        if (params.ports) {
+                add_immediate16(rule, NFT_REG_2, params.ports->first);
+                add_immediate16(rule, NFT_REG_3, params.ports->last);
+                nftnl_expr_set_u32(nat.get(), NFTNL_EXPR_NAT_REG_PROTO_MIN, NFT_REG_2);
+                nftnl_expr_set_u32(nat.get(), NFTNL_EXPR_NAT_REG_PROTO_MAX, NFT_REG_3);
+        }
+        nftnl_expr_set_u32(nat.get(), NFTNL_EXPR_NAT_FLAGS,
+                           nat_flags(params) | NF_NAT_RANGE_MAP_IPS);
+        add(rule, std::move(nat));
+}
+
+// masquerade [to :FIRST-LAST] [random|fully-random].
+void add_masquerade(nftnl_rule* rule, const MasqueradeParams& params) {
+        const uint32_t flags = nat_flags(params);
         auto masq = make_expr("masq");
         if (params.ports) {
-                flags |= NF_NAT_RANGE_PROTO_SPECIFIED;
                 add_immediate16(rule, NFT_REG_1, params.ports->first);
                 add_immediate16(rule, NFT_REG_2, params.ports->last);
                 nftnl_expr_set_u32(masq.get(), NFTNL_EXPR_MASQ_REG_PROTO_MIN, NFT_REG_1);
@@ -257,6 +321,8 @@ NftnlRulePtr make_rule(const std::string& table, const RulePlan& plan) {
                         add_protocol_match(rule.get(), p->protocol);
                 else if (std::holds_alternative<MatchTcpSyn>(m))
                         add_tcp_syn_match(rule.get());
+                else if (const auto* slot = std::get_if<MatchPoolSlot>(&m))
+                        add_pool_slot_match(rule.get(), *slot);
         }
         add(rule.get(), make_expr("counter"));
         const std::string comment = rule_comment(plan.role);
@@ -278,6 +344,9 @@ NftnlRulePtr make_rule(const std::string& table, const RulePlan& plan) {
                 break;
         case RuleAction::ClampMss:
                 add_mss_clamp(rule.get(), plan.mss);
+                break;
+        case RuleAction::Snat:
+                add_snat(rule.get(), plan.snat_to, plan.masquerade);
                 break;
         }
         return rule;

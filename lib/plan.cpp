@@ -80,9 +80,23 @@ PlanOutcome make_plan(const Config& config, const std::vector<Link>& links, uint
         plan.private_subnet = priv->ipv4.front().network();
         plan.gateway = config.gateway.value_or(plan.private_subnet.first_host());
         plan.source_cidrs = resolve_source_cidrs(config, plan.private_subnet);
+        std::vector<Ipv4Address> pool;
+        for (const auto& a : config.nat_addresses) {
+                const bool assigned =
+                        std::any_of(pub->ipv4.begin(), pub->ipv4.end(),
+                                    [&](const Ipv4Cidr& c) { return c.address() == a; });
+                if (assigned)
+                        pool.push_back(a);
+                else
+                        plan.address_problems.push_back(
+                                "Addresses=" + a.str() + " is not an address of " + pub->name +
+                                ": natd leaves it out of the pool until it is");
+        }
+        // None there: masquerade meanwhile, and say so (degraded).
         plan.ruleset =
                 make_nat_ruleset({pub->name, priv->name, plan.source_cidrs, config.forward_policy,
-                                  config.port_allocation, config.port_range, config.clamp_mss});
+                                  config.port_allocation, config.port_range, config.clamp_mss,
+                                  std::move(pool), config.pool_mode});
         plan.conntrack = plan_conntrack(config, memory_bytes);
         // Inside or equal: a wider destination (the VPC's CIDR) is fine, the
         // connected routes stay more specific.

@@ -51,6 +51,10 @@ struct NatPlan {
         // private ENI's. A route for them would replace the kernel's
         // connected route. They make a verified NAT degraded.
         std::vector<std::string> route_problems;
+        // [NAT] Addresses= entries the public ENI does not have, one sentence
+        // each: left out of the pool (AWS would not route their replies),
+        // they make a verified NAT degraded until the address is there.
+        std::vector<std::string> address_problems;
 
         bool operator==(const NatPlan&) const = default;
 };

@@ -304,6 +304,8 @@ void report(const Desired& desired, const Target* t, const Observed& o, Memory& 
                         // would not forward (a route, an address, a link natd
                         // does not own) or another table drops NAT traffic.
                         std::vector<std::string> problems = t->plan.route_problems;
+                        problems.insert(problems.end(), t->plan.address_problems.begin(),
+                                        t->plan.address_problems.end());
                         problems.insert(problems.end(), v.route_conflicts.begin(),
                                         v.route_conflicts.end());
                         problems.insert(problems.end(), o.data_path.begin(), o.data_path.end());

@@ -119,6 +119,7 @@ void Reconciler::note_conntrack_usage(uint64_t count, uint64_t max) {
 
 std::vector<std::string> Reconciler::warnings() const {
         std::vector<std::string> out = route_warnings_;
+        out.insert(out.end(), address_problems_.begin(), address_problems_.end());
         out.insert(out.end(), conntrack_notes_.begin(), conntrack_notes_.end());
         if (!conntrack_usage_warning_.empty())
                 out.push_back(conntrack_usage_warning_);
@@ -183,6 +184,11 @@ Decision Reconciler::run(const Inputs& in) {
                         verification_ = o.kernel;
                         if (o.kernel->ok())
                                 note_data_path(o.data_path);
+                        if (target->plan.address_problems != address_problems_) {
+                                for (const auto& p : target->plan.address_problems)
+                                        spdlog::warn("SNAT pool: {}", p);
+                                address_problems_ = target->plan.address_problems;
+                        }
                         std::vector<std::string> routes = target->plan.route_problems;
                         routes.insert(routes.end(), o.kernel->route_conflicts.begin(),
                                       o.kernel->route_conflicts.end());

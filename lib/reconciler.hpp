@@ -88,6 +88,7 @@ private:
         std::vector<std::string> data_path_;
         std::vector<std::string> route_warnings_;
         std::vector<std::string> conntrack_notes_;
+        std::vector<std::string> address_problems_;
         std::string conntrack_usage_warning_;
         std::function<void()> on_async_change_;
 };

@@ -26,6 +26,8 @@ const char* rule_role_name(RuleRole role) {
                 return "drop-other";
         case RuleRole::ClampMss:
                 return "clamp-mss";
+        case RuleRole::Snat:
+                return "snat";
         }
         return "unknown";
 }
@@ -59,18 +61,40 @@ RulesetPlan make_nat_ruleset(const NatRulesetInput& input) {
         // so only traffic that came in on the private ENI is masqueraded.
         // A port range needs the transport protocol: TCP and UDP get the
         // range, everything else (ICMP ids) the kernel's choice.
+        // A pool of N addresses is N rules per source, each taking its
+        // share: by a hash of the client's address (persistent), or at random
+        // with odds 1/N, 1/(N-1), ... 1 (uniform). The last takes the rest.
+        const auto pool_size = static_cast<uint32_t>(input.snat_addresses.size());
+        auto nat_rules = [&](const std::vector<RuleMatch>& matches,
+                             const std::optional<PortRange>& ports) {
+                if (pool_size == 0) {
+                        rule("postrouting", RuleRole::Masquerade, matches, RuleAction::Masquerade)
+                                .masquerade = {input.port_allocation, ports};
+                        return;
+                }
+                for (uint32_t i = 0; i < pool_size; ++i) {
+                        auto with_slot = matches;
+                        if (i + 1 < pool_size)
+                                with_slot.emplace_back(
+                                        input.pool_mode == PoolMode::Persistent
+                                                ? MatchPoolSlot{PoolMode::Persistent, pool_size, i}
+                                                : MatchPoolSlot{PoolMode::Random, pool_size - i,
+                                                                0});
+                        auto& r = rule("postrouting", RuleRole::Snat, std::move(with_slot),
+                                       RuleAction::Snat);
+                        r.masquerade = {input.port_allocation, ports};
+                        r.snat_to = input.snat_addresses[i];
+                }
+        };
         for (const auto& cidr : input.source_cidrs) {
                 std::vector<RuleMatch> base{from_private, to_public, MatchSourcePrefix{cidr}};
                 if (input.port_range)
                         for (uint8_t protocol : {uint8_t{IPPROTO_TCP}, uint8_t{IPPROTO_UDP}}) {
                                 auto matches = base;
                                 matches.emplace_back(MatchProtocol{protocol});
-                                rule("postrouting", RuleRole::Masquerade, std::move(matches),
-                                     RuleAction::Masquerade)
-                                        .masquerade = {input.port_allocation, input.port_range};
+                                nat_rules(matches, input.port_range);
                         }
-                rule("postrouting", RuleRole::Masquerade, std::move(base), RuleAction::Masquerade)
-                        .masquerade = {input.port_allocation, std::nullopt};
+                nat_rules(base, std::nullopt);
         }
         // Invalid packets first: conntrack cannot NAT them, and accepted they
         // would leave with their private source address.
@@ -120,6 +144,11 @@ std::string describe(const RulePlan& rule) {
                                " ";
                 else if (std::holds_alternative<MatchTcpSyn>(m))
                         out += "tcp flags syn / syn,rst ";
+                else if (const auto* slot = std::get_if<MatchPoolSlot>(&m))
+                        out += (slot->mode == PoolMode::Persistent ? "jhash ip saddr mod "
+                                                                   : "numgen random mod ") +
+                               std::to_string(slot->modulus) +
+                               " == " + std::to_string(slot->value) + " ";
         }
         out += "counter ";
         switch (rule.action) {
@@ -130,9 +159,12 @@ std::string describe(const RulePlan& rule) {
                 out += "drop";
                 break;
         case RuleAction::Masquerade:
-                out += "masquerade";
+        case RuleAction::Snat:
+                out += rule.action == RuleAction::Snat ? "snat to " + rule.snat_to.str()
+                                                       : std::string("masquerade");
                 if (const auto& r = rule.masquerade.ports)
-                        out += " to :" + std::to_string(r->first) + "-" + std::to_string(r->last);
+                        out += std::string(rule.action == RuleAction::Snat ? ":" : " to :") +
+                               std::to_string(r->first) + "-" + std::to_string(r->last);
                 if (rule.masquerade.allocation == PortAllocation::Random)
                         out += " random";
                 else if (rule.masquerade.allocation == PortAllocation::FullyRandom)

@@ -55,12 +55,21 @@ struct MatchProtocol {         // meta l4proto tcp
 struct MatchTcpSyn {  // meta l4proto tcp tcp flags syn / syn,rst
         bool operator==(const MatchTcpSyn&) const = default;
 };
-using RuleMatch = std::variant<MatchInputInterface, MatchOutputInterface, MatchEstablishedRelated,
-                               MatchInvalid, MatchSourcePrefix, MatchProtocol, MatchTcpSyn>;
+// One address's share of the SNAT pool. Persistent: jhash ip saddr mod
+// `modulus` == `value`; random: numgen random mod `modulus` == `value`.
+struct MatchPoolSlot {
+        PoolMode mode = PoolMode::Persistent;
+        uint32_t modulus = 1;
+        uint32_t value = 0;
+        bool operator==(const MatchPoolSlot&) const = default;
+};
+using RuleMatch =
+        std::variant<MatchInputInterface, MatchOutputInterface, MatchEstablishedRelated,
+                     MatchInvalid, MatchSourcePrefix, MatchProtocol, MatchTcpSyn, MatchPoolSlot>;
 
-enum class RuleAction { Accept, Drop, Masquerade, ClampMss };
+enum class RuleAction { Accept, Drop, Masquerade, ClampMss, Snat };
 
-// What a masquerade rule asks of the kernel's NAT.
+// What a masquerade (or SNAT) rule asks of the kernel's NAT.
 struct MasqueradeParams {
         PortAllocation allocation = PortAllocation::Sequential;
         // Only with a MatchProtocol of TCP or UDP: the kernel maps ports
@@ -82,6 +91,7 @@ enum class RuleRole {
         DropHairpin,  // public -> public
         DropOther,    // ForwardPolicy=drop: whatever else is forwarded
         ClampMss,     // private -> public TCP SYN: MSS clamped
+        Snat,         // private -> public from a source CIDR: one address of the pool
 };
 const char* rule_role_name(RuleRole role);  // "masquerade", "forward-out", ...
 
@@ -90,7 +100,8 @@ struct RulePlan {
         RuleRole role = RuleRole::ForwardOut;
         std::vector<RuleMatch> matches;
         RuleAction action = RuleAction::Accept;
-        MasqueradeParams masquerade;  // Masquerade
+        MasqueradeParams masquerade;  // Masquerade, Snat
+        Ipv4Address snat_to;          // Snat
         uint16_t mss = 0;             // ClampMss: the MSS; 0: the route's MTU's
         // Every rule counts: operators read the counters in status.
 
@@ -113,6 +124,9 @@ struct NatRulesetInput {
         PortAllocation port_allocation = PortAllocation::Sequential;
         std::optional<PortRange> port_range;
         ClampMss clamp_mss{ClampMss::Mode::Off, 0};
+        // Non-empty: SNAT to these instead of masquerade.
+        std::vector<Ipv4Address> snat_addresses;
+        PoolMode pool_mode = PoolMode::Persistent;
 };
 
 // The NAT between a private and a public interface: masquerade and forward

@@ -57,7 +57,7 @@ SCHEMA = {
 }
 STATES = {"waiting", "configuring", "ready", "degraded", "failed", "unreachable"}
 ROLES = {"masquerade", "drop-invalid", "forward-out", "drop-out", "return-in", "drop-in",
-         "drop-hairpin", "drop-other", "clamp-mss"}
+         "drop-hairpin", "drop-other", "clamp-mss", "snat"}
 
 
 def kind(v) -> str:

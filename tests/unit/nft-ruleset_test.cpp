@@ -325,6 +325,49 @@ TEST_CASE("MSS clamping and masquerade flags render as nft encodes them", "[nft]
         CHECK(rendered(masq) == concat(oif_ens5, {"masq"}));
 }
 
+// `nft --debug=netlink` (nftables 1.0.6) for:
+//   oifname "ens5" jhash ip saddr mod 3 seed 0x0 == 1 snat to 203.0.113.11 fully-random
+//   oifname "ens5" numgen random mod 2 == 0 snat to 203.0.113.12
+//   oifname "ens5" meta l4proto tcp snat to 203.0.113.11:20000-20009 random
+TEST_CASE("SNAT pool slots and snat render as nft encodes them", "[nft]") {
+        auto rendered = [](natd::RulePlan rule) {
+                auto r = natd::render_rule(rule);
+                r.erase(std::remove(r.begin(), r.end(), "counter"), r.end());
+                r.erase(r.begin(), r.begin() + 2);  // oifname "ens5"
+                return r;
+        };
+        natd::RulePlan snat;
+        snat.chain = "postrouting";
+        snat.action = natd::RuleAction::Snat;
+        snat.snat_to = natd::Ipv4Address::parse("203.0.113.11").value();
+        snat.matches = {natd::MatchOutputInterface{"ens5"},
+                        natd::MatchPoolSlot{natd::PoolMode::Persistent, 3, 1}};
+        snat.masquerade = {natd::PortAllocation::FullyRandom, std::nullopt};
+        CHECK(rendered(snat) ==
+              std::vector<std::string>{"payload load 4b @ network header + 12 => reg 2",
+                                       "hash reg 1 = jhash(reg 2, 4, 0x0) % mod 3",
+                                       "cmp eq reg 1 0x00000001", "immediate reg 1 0x0b7100cb",
+                                       "nat snat ip addr_min reg 1 addr_max reg 1 flags 0x11"});
+        snat.snat_to = natd::Ipv4Address::parse("203.0.113.12").value();
+        snat.matches = {natd::MatchOutputInterface{"ens5"},
+                        natd::MatchPoolSlot{natd::PoolMode::Random, 2, 0}};
+        snat.masquerade = {natd::PortAllocation::Sequential, std::nullopt};
+        CHECK(rendered(snat) ==
+              std::vector<std::string>{"numgen reg 1 = random mod 2", "cmp eq reg 1 0x00000000",
+                                       "immediate reg 1 0x0c7100cb",
+                                       "nat snat ip addr_min reg 1 addr_max reg 1 flags 0x1"});
+        snat.snat_to = natd::Ipv4Address::parse("203.0.113.11").value();
+        snat.matches = {natd::MatchOutputInterface{"ens5"}, natd::MatchProtocol{6}};
+        snat.masquerade = {natd::PortAllocation::Random, natd::PortRange{20000, 20009}};
+        CHECK(rendered(snat) ==
+              std::vector<std::string>{
+                      "meta load l4proto => reg 1", "cmp eq reg 1 0x00000006",
+                      "immediate reg 1 0x0b7100cb", "immediate reg 2 0x0000204e",
+                      "immediate reg 3 0x0000294e",
+                      "nat snat ip addr_min reg 1 addr_max reg 1 proto_min reg 2 proto_max reg 3 "
+                      "flags 0x7"});
+}
+
 TEST_CASE("The replace batch is one transaction that recreates only natd's table", "[nft]") {
         const auto plan = natd::make_nat_ruleset(nat_input());
         const auto batch = natd::build_replace_batch(plan, 100);

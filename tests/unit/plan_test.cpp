@@ -193,7 +193,37 @@ TEST_CASE("A renamed ENI yields a different plan", "[plan]") {
                                                        natd::ForwardPolicy::Drop,
                                                        natd::PortAllocation::FullyRandom,
                                                        std::nullopt,
-                                                       natd::ClampMss{}}));
+                                                       natd::ClampMss{},
+                                                       {},
+                                                       natd::PoolMode::Persistent}));
+}
+
+TEST_CASE("Addresses=: only the public ENI's own go into the pool, the others are reported",
+          "[plan]") {
+        auto links = two_enis();
+        Config config;
+        config.nat_addresses = {natd::Ipv4Address::parse("203.0.113.10").value(),
+                                natd::Ipv4Address::parse("203.0.113.99").value()};
+        auto snat_targets = [](const NatPlan& plan) {
+                std::vector<std::string> out;
+                for (const auto& r : plan.ruleset.rules)
+                        if (r.action == natd::RuleAction::Snat)
+                                out.push_back(r.snat_to.str());
+                return out;
+        };
+        auto plan = std::get<NatPlan>(natd::make_plan(config, links));
+        REQUIRE(plan.address_problems.size() == 1);
+        CHECK(plan.address_problems[0] ==
+              "Addresses=203.0.113.99 is not an address of ens5: natd leaves it out of the pool "
+              "until it is");
+        CHECK(snat_targets(plan) == std::vector<std::string>{"203.0.113.10"});
+        // Assigned later: in the pool, no problem left.
+        for (auto& l : links)
+                if (l.name == "ens5")
+                        l.ipv4.push_back(natd::Ipv4Cidr::parse("203.0.113.99/24").value());
+        plan = std::get<NatPlan>(natd::make_plan(config, links));
+        CHECK(plan.address_problems.empty());
+        CHECK(snat_targets(plan) == std::vector<std::string>{"203.0.113.10", "203.0.113.99"});
 }
 
 TEST_CASE("SourceCIDRs defaults to Subnets plus the private ENI's subnet", "[plan]") {
@@ -235,7 +265,9 @@ TEST_CASE("SourceCIDRs defaults to Subnets plus the private ENI's subnet", "[pla
                                               natd::ForwardPolicy::Accept,
                                               natd::PortAllocation::FullyRandom,
                                               std::nullopt,
-                                              natd::ClampMss{}}));
+                                              natd::ClampMss{},
+                                              {},
+                                              natd::PoolMode::Persistent}));
         }
         SECTION("the defaults: fully random ports, MSS clamped to the route's MTU") {
                 const auto plan = std::get<NatPlan>(natd::make_plan(Config{}, two_enis()));

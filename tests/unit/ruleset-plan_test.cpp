@@ -105,6 +105,34 @@ TEST_CASE("ClampMSS= adds one rule before forward-out; PortAllocation= flags eve
               std::string::npos);
 }
 
+TEST_CASE("An SNAT pool: one rule per address and source, each taking its share", "[ruleset]") {
+        auto in = input(ForwardPolicy::Drop);
+        in.source_cidrs.resize(1);
+        in.snat_addresses = {natd::Ipv4Address::parse("203.0.113.10").value(),
+                             natd::Ipv4Address::parse("203.0.113.11").value(),
+                             natd::Ipv4Address::parse("203.0.113.12").value()};
+        auto nat = [](const natd::RulesetPlan& plan) {
+                std::string out;
+                for (const auto& r : plan.rules)
+                        if (r.chain == "postrouting")
+                                out += std::string(natd::rule_role_name(r.role)) + ": " +
+                                       natd::describe(r) + "\n";
+                return out;
+        };
+        const std::string prefix = "snat: iifname ens6 oifname ens5 ip saddr 10.0.2.0/24 ";
+        CHECK(nat(natd::make_nat_ruleset(in)) ==
+              prefix + "jhash ip saddr mod 3 == 0 counter snat to 203.0.113.10\n" + prefix +
+                      "jhash ip saddr mod 3 == 1 counter snat to 203.0.113.11\n" + prefix +
+                      "counter snat to 203.0.113.12\n");
+        in.pool_mode = natd::PoolMode::Random;
+        in.port_allocation = natd::PortAllocation::FullyRandom;
+        CHECK(nat(natd::make_nat_ruleset(in)) ==
+              prefix + "numgen random mod 3 == 0 counter snat to 203.0.113.10 fully-random\n" +
+                      prefix +
+                      "numgen random mod 2 == 0 counter snat to 203.0.113.11 fully-random\n" +
+                      prefix + "counter snat to 203.0.113.12 fully-random\n");
+}
+
 TEST_CASE("Rule roles have stable names", "[ruleset]") {
         CHECK(std::string(natd::rule_role_name(RuleRole::Masquerade)) == "masquerade");
         CHECK(std::string(natd::rule_role_name(RuleRole::DropInvalid)) == "drop-invalid");
