@@ -46,6 +46,7 @@ constexpr Property kProperties[] = {
         manager_property<&DaemonStatus::table_verified>("RulesetVerified"),
         manager_property<&DaemonStatus::routes>("Routes"),
         manager_property<&DaemonStatus::route_owner>("RouteOwner"),
+        manager_property<&DaemonStatus::flow_offload>("FlowOffload"),
         manager_property<&DaemonStatus::files>("PersistedFiles"),
         manager_property<&DaemonStatus::repairs>("Repairs"),
         manager_property<&DaemonStatus::last_repair_usec>("LastRepairTimestamp"),

@@ -71,6 +71,13 @@ const std::vector<ConfigKey>& config_schema() {
                          "TCP MSS of SYNs leaving the public ENI: auto (the route's MTU), no, or "
                          "bytes."},
                         clamp_mss_value()),
+                scalar_key<&Config::flow_offload>(
+                        {"NAT", "FlowOffload",
+                         "A flowtable for established TCP and UDP flows: auto (where the kernel "
+                         "has flowtables), yes (required), no."},
+                        enum_value<FlowOffload>({{"auto", FlowOffload::Auto},
+                                                 {"yes", FlowOffload::Yes},
+                                                 {"no", FlowOffload::No}})),
                 scalar_key<&Config::conntrack_max>(
                         {"Conntrack", "Max",
                          "The most connections conntrack tracks (net.netfilter.nf_conntrack_max); "

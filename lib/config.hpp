@@ -32,6 +32,7 @@ struct Config {
         PortAllocation port_allocation = PortAllocation::FullyRandom;
         std::optional<PortRange> port_range;  // none: the kernel's (any free port)
         ClampMss clamp_mss;
+        FlowOffload flow_offload = FlowOffload::Auto;
         // [NAT] Addresses=: the public ENI's own addresses to SNAT to (each
         // mapped to an Elastic IP); empty: masquerade to its primary one.
         std::vector<Ipv4Address> nat_addresses;

@@ -13,9 +13,16 @@ ConntrackPlan plan_conntrack(const Config& config, uint64_t memory_bytes) {
                 automatic = std::min(automatic, std::max<uint64_t>(quarter, 1024));
         automatic = std::min<uint64_t>(automatic, 1U << 30);
         p.max_configured = config.conntrack_max != 0;
-        p.max = p.max_configured ? config.conntrack_max : static_cast<uint32_t>(automatic);
+        // Memory unknown: the kernel's own sizing beats a guess.
+        p.max = p.max_configured    ? config.conntrack_max
+                : memory_bytes == 0 ? 0
+                                    : static_cast<uint32_t>(automatic);
         p.buckets_configured = config.conntrack_hash_size != 0;
-        p.buckets = p.buckets_configured ? config.conntrack_hash_size : p.max;
+        const uint32_t buckets = p.buckets_configured ? config.conntrack_hash_size : p.max;
+        // The kernel rounds the hash up to whole pages of buckets and reads
+        // back what it made: plan that, or it would never verify.
+        p.buckets = (buckets + kConntrackBucketsPerPage - 1) / kConntrackBucketsPerPage *
+                    kConntrackBucketsPerPage;
         p.tcp_established_timeout_sec = config.tcp_established_timeout_sec;
         p.udp_stream_timeout_sec = config.udp_timeout_sec;
         return p;
@@ -23,12 +30,15 @@ ConntrackPlan plan_conntrack(const Config& config, uint64_t memory_bytes) {
 
 std::vector<ConntrackSetting> conntrack_settings(const ConntrackPlan& plan) {
         // Buckets before the maximum: a resize is the expensive step.
-        std::vector<ConntrackSetting> out{
-                {"net.netfilter.nf_conntrack_buckets", plan.buckets, true, plan.buckets_configured},
-                {"net.netfilter.nf_conntrack_max", plan.max, true, plan.max_configured},
-                {"net.netfilter.nf_conntrack_tcp_timeout_established",
-                 plan.tcp_established_timeout_sec, false, true},
-        };
+        std::vector<ConntrackSetting> out;
+        if (plan.buckets != 0)
+                out.push_back({"net.netfilter.nf_conntrack_buckets", plan.buckets, true,
+                               plan.buckets_configured});
+        if (plan.max != 0)
+                out.push_back(
+                        {"net.netfilter.nf_conntrack_max", plan.max, true, plan.max_configured});
+        out.push_back({"net.netfilter.nf_conntrack_tcp_timeout_established",
+                       plan.tcp_established_timeout_sec, false, true});
         if (plan.udp_stream_timeout_sec)
                 out.push_back({"net.netfilter.nf_conntrack_udp_timeout_stream",
                                *plan.udp_stream_timeout_sec, false, true});
@@ -40,10 +50,6 @@ std::string render_conntrack_sysctls(const ConntrackPlan& plan) {
         for (const auto& s : conntrack_settings(plan))
                 out += s.key + " = " + std::to_string(s.value) + "\n";
         return out;
-}
-
-std::string render_conntrack_modprobe(const ConntrackPlan& plan) {
-        return "options nf_conntrack hashsize=" + std::to_string(plan.buckets) + "\n";
 }
 
 }  // namespace natd

@@ -21,12 +21,15 @@ namespace natd {
 inline constexpr uint64_t kConntrackEntryBytes = 384;
 // A small instance (0.5 GiB) still holds this many.
 inline constexpr uint32_t kConntrackMinimumAuto = 65536;
+// nf_ct_alloc_hashtable rounds the hash up to whole pages of 8-byte
+// buckets.
+inline constexpr uint32_t kConntrackBucketsPerPage = 512;
 // Status warns when the table is fuller than this (percent).
 inline constexpr unsigned kConntrackWarnPercent = 80;
 
 struct ConntrackPlan {
-        uint32_t max = 0;
-        uint32_t buckets = 0;
+        uint32_t max = 0;                 // 0: the kernel's (memory unknown)
+        uint32_t buckets = 0;             // 0: the kernel's
         bool max_configured = false;      // Max= set: not applying it is worth a warning
         bool buckets_configured = false;  // HashSize= set
         uint32_t tcp_established_timeout_sec = 0;
@@ -35,10 +38,12 @@ struct ConntrackPlan {
         bool operator==(const ConntrackPlan&) const = default;
 };
 
-// Max=auto: one entry per 8 KiB of memory, at least kConntrackMinimumAuto,
-// and never more than a quarter of memory's worth of entries. HashSize=auto:
-// one bucket per entry (8 bytes each), the kernel's own ratio since 5.x.
-// `memory_bytes` 0 (unknown) sizes as for the minimum.
+// Max=auto: one entry per 8 KiB of memory, at least kConntrackMinimumAuto
+// unless that is more than a quarter of memory's worth of entries (below
+// ~96 MiB), never more. HashSize=auto: one bucket per entry (8 bytes each),
+// the kernel's own ratio since 5.x; either rounded up to a multiple of
+// kConntrackBucketsPerPage as the kernel does. `memory_bytes` 0 (unknown)
+// leaves Max= and HashSize= auto to the kernel.
 ConntrackPlan plan_conntrack(const Config& config, uint64_t memory_bytes);
 
 // One sysctl natd sets: "net.netfilter.nf_conntrack_max" and its value.
@@ -54,9 +59,5 @@ std::vector<ConntrackSetting> conntrack_settings(const ConntrackPlan& plan);
 
 // "net.netfilter.nf_conntrack_max = 65536\n"..., for natd's sysctl.d file.
 std::string render_conntrack_sysctls(const ConntrackPlan& plan);
-// "options nf_conntrack hashsize=65536\n": where nf_conntrack is a module,
-// its hash size is a module parameter (the sysctl is read-only until it
-// is loaded, and then resizes at run time only in the initial namespace).
-std::string render_conntrack_modprobe(const ConntrackPlan& plan);
 
 }  // namespace natd

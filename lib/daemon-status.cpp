@@ -148,6 +148,9 @@ std::string format_status_json(const DaemonStatus& s) {
         json_object_object_add(
                 o, "route_owner",
                 s.route_owner.empty() ? nullptr : json_object_new_string(s.route_owner.c_str()));
+        json_object_object_add(
+                o, "flow_offload",
+                s.flow_offload.empty() ? nullptr : json_object_new_string(s.flow_offload.c_str()));
         json_object_object_add(o, "files", string_array(s.files));
 
         json_object* ct = json_object_new_object();
@@ -216,6 +219,8 @@ std::string format_status_text(const DaemonStatus& s, uint64_t now_usec, bool co
                                                                        : "natd") +
                                "\n";
         }
+        if (!s.flow_offload.empty())
+                out += " FlowOffload: " + s.flow_offload + "\n";
         bool first = true;
         for (const auto& f : s.files) {
                 out += std::string(first ? "       Files: " : "              ") + f + "\n";

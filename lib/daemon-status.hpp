@@ -52,6 +52,7 @@ struct DaemonStatus {
         std::vector<RuleCounter> counters;
         std::vector<RouteStatus> routes;
         std::string route_owner;
+        std::string flow_offload;  // "on", "off (...)", "unavailable: ..."; empty: no plan
         std::vector<std::string> files;
         std::optional<uint64_t> conntrack_count;
         std::optional<uint64_t> conntrack_max;

@@ -84,6 +84,13 @@ Result<std::vector<std::string>> KernelCommitter::find_blockers(const NatPlan& p
                                      plan.source_cidrs);
 }
 
+std::string KernelCommitter::probe_flowtables() {
+        auto s = probe_flowtable_support(nfnl_);
+        if (s.ok())
+                return {};
+        return s.error();
+}
+
 Status KernelCommitter::set_conntrack(const ConntrackPlan& plan) {
         return apply_conntrack(plan);
 }

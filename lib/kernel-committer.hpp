@@ -49,6 +49,8 @@ public:
         // net.ipv4.ip_forward, then each of the plan's interfaces' own
         // forwarding switch.
         Status set_forwarding(const NatPlan& plan);
+        // Whether nftables has flowtables here: empty, or why not.
+        std::string probe_flowtables();
         // [Conntrack]'s sysctls, as far as this namespace lets natd.
         Status set_conntrack(const ConntrackPlan& plan);
         // The nftables table, in one transaction.

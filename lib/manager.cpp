@@ -127,10 +127,13 @@ Status Manager::setup() {
                 return s;
         poll_legacy_firewall();
         if (auto memory = read_memory_total(); memory.ok())
-                memory_bytes_ = memory.value();
+                facts_.memory_bytes = memory.value();
         else
                 spdlog::warn("{}; [Conntrack] Max=auto sizes for the smallest instance",
                              memory.error());
+        facts_.no_flowtables = committer_.probe_flowtables();
+        spdlog::debug("nftables flowtables: {}",
+                      facts_.no_flowtables.empty() ? "available" : facts_.no_flowtables);
         poll_conntrack_usage();
         schedule_reconcile();
         return Ok{};
@@ -340,7 +343,7 @@ void Manager::reconcile() {
                 .wait_timed_out = wait_timed_out_,
                 .last_foreign_nft = foreign,
                 .rescan_blockers = std::exchange(nft_changed_, false),
-                .memory_bytes = memory_bytes_,
+                .facts = facts_,
         });
         if (reconciler_.memory().repairs != repairs_seen_) {
                 repairs_seen_ = reconciler_.memory().repairs;
@@ -509,6 +512,7 @@ void Manager::refresh_status() {
                                                     i < verification->route_present.size() &&
                                                     verification->route_present[i]});
                 s.route_owner = report_.route_owner;
+                s.flow_offload = applied->plan.flow_offload;
         }
         s.files = reconciler_.files();
         s.repairs = reconciler_.memory().repairs;

@@ -28,6 +28,14 @@ enum class PoolMode {
         Random,      // at random, for every connection
 };
 
+// [NAT] FlowOffload=: established flows bypass the forward path through an
+// nftables flowtable.
+enum class FlowOffload {
+        Auto,  // where the kernel has flowtables; said in status where not
+        Yes,   // required: natd applies nothing on a kernel without them
+        No,
+};
+
 // The source ports masquerade may use, inclusive.
 struct PortRange {
         uint16_t first = 0;

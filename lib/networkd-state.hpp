@@ -28,7 +28,11 @@ struct NetworkdLink {
 
         // networkd is still applying the .network file (or reapplying it
         // after a reload or `networkctl reconfigure`): routes come later.
-        [[nodiscard]] bool configuring() const { return admin_state != "configured"; }
+        // ("failed", "linger", "unmanaged": networkd is done with it.)
+        [[nodiscard]] bool configuring() const {
+                return admin_state == "pending" || admin_state == "initialized" ||
+                       admin_state == "configuring";
+        }
         bool operator==(const NetworkdLink&) const = default;
 };
 

@@ -9,6 +9,7 @@
 #include <libnftnl/chain.h>
 #include <libnftnl/common.h>
 #include <libnftnl/expr.h>
+#include <libnftnl/flowtable.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/table.h>
 #include <libnftnl/udata.h>
@@ -348,8 +349,33 @@ NftnlRulePtr make_rule(const std::string& table, const RulePlan& plan) {
         case RuleAction::Snat:
                 add_snat(rule.get(), plan.snat_to, plan.masquerade);
                 break;
+        case RuleAction::FlowOffload: {
+                auto flow = make_expr("flow_offload");
+                nftnl_expr_set_str(flow.get(), NFTNL_EXPR_FLOW_TABLE_NAME, "ft");
+                add(rule.get(), std::move(flow));
+                break;
+        }
         }
         return rule;
+}
+
+using NftnlFlowtablePtr = std::unique_ptr<nftnl_flowtable, FreeWith<nftnl_flowtable_free>>;
+
+NftnlFlowtablePtr make_flowtable(const std::string& table, const FlowtablePlan& plan) {
+        NftnlFlowtablePtr f(nftnl_flowtable_alloc());
+        if (!f)
+                throw std::bad_alloc();
+        nftnl_flowtable_set_u32(f.get(), NFTNL_FLOWTABLE_FAMILY, kFamily);
+        nftnl_flowtable_set_str(f.get(), NFTNL_FLOWTABLE_TABLE, table.c_str());
+        nftnl_flowtable_set_str(f.get(), NFTNL_FLOWTABLE_NAME, plan.name.c_str());
+        nftnl_flowtable_set_u32(f.get(), NFTNL_FLOWTABLE_HOOKNUM, NF_NETDEV_INGRESS);
+        nftnl_flowtable_set_s32(f.get(), NFTNL_FLOWTABLE_PRIO, plan.priority);
+        std::vector<const char*> devices;
+        for (const auto& d : plan.devices)
+                devices.push_back(d.c_str());
+        devices.push_back(nullptr);
+        nftnl_flowtable_set_array(f.get(), NFTNL_FLOWTABLE_DEVICES, devices.data());
+        return f;
 }
 
 NftnlTablePtr make_table(const std::string& name) {
@@ -507,6 +533,13 @@ NftBatch build_replace_batch(const RulesetPlan& plan, uint32_t first_seq) {
                         NFT_MSG_NEWCHAIN, NLM_F_CREATE, "add chain ip " + plan.table + " " + c.name,
                         [&](nlmsghdr* nlh) { nftnl_chain_nlmsg_build_payload(nlh, chain.get()); });
         }
+        if (plan.flowtable) {
+                auto f = make_flowtable(plan.table, *plan.flowtable);
+                w.message(
+                        NFT_MSG_NEWFLOWTABLE, NLM_F_CREATE,
+                        "add flowtable ip " + plan.table + " " + plan.flowtable->name,
+                        [&](nlmsghdr* nlh) { nftnl_flowtable_nlmsg_build_payload(nlh, f.get()); });
+        }
         for (const auto& r : plan.rules) {
                 auto rule = make_rule(plan.table, r);
                 w.message(NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND,
@@ -515,6 +548,33 @@ NftBatch build_replace_batch(const RulesetPlan& plan, uint32_t first_seq) {
         }
         w.finish();
         return batch;
+}
+
+Status probe_flowtable_support(NetlinkSocket& nfnl) {
+        return without_exceptions("probe nftables flowtables", [&]() -> Status {
+                const std::string probe = "natd-probe";
+                NftBatch batch;
+                {
+                        BatchWriter w(batch, nfnl.next_seq(5));
+                        auto t = make_table(probe);
+                        auto f = make_flowtable(probe, FlowtablePlan{"ft", {}, 0});
+                        w.message(NFT_MSG_NEWTABLE, NLM_F_CREATE, "add table ip " + probe,
+                                  [&](nlmsghdr* nlh) {
+                                          nftnl_table_nlmsg_build_payload(nlh, t.get());
+                                  });
+                        w.message(NFT_MSG_NEWFLOWTABLE, NLM_F_CREATE,
+                                  "add flowtable ip " + probe + " ft", [&](nlmsghdr* nlh) {
+                                          nftnl_flowtable_nlmsg_build_payload(nlh, f.get());
+                                  });
+                        w.message(NFT_MSG_DELTABLE, 0, "delete table ip " + probe,
+                                  [&](nlmsghdr* nlh) {
+                                          nftnl_table_nlmsg_build_payload(nlh, t.get());
+                                  });
+                        w.finish();
+                }
+                return nfnl.transact(batch.bytes.data(), batch.bytes.size(), batch.acked,
+                                     [&](uint32_t seq) { return batch.descriptions[seq]; });
+        });
 }
 
 std::vector<std::string> render_rule(const RulePlan& rule) {
@@ -543,7 +603,8 @@ namespace {
 
 Status replace_ruleset_unguarded(NetlinkSocket& nfnl, const RulesetPlan& plan) {
         // begin + 3 table messages + chains + rules + end
-        const auto messages = static_cast<uint32_t>(5 + plan.chains.size() + plan.rules.size());
+        const auto messages = static_cast<uint32_t>(5 + plan.chains.size() + plan.rules.size() +
+                                                    (plan.flowtable ? 1 : 0));
         const NftBatch batch = build_replace_batch(plan, nfnl.next_seq(messages));
         return nfnl.transact(
                 batch.bytes.data(), batch.bytes.size(), batch.acked, [&](uint32_t seq) {

@@ -24,6 +24,10 @@ struct NftBatch {
 // kernel applies all of it or none, and touches no other table.
 NftBatch build_replace_batch(const RulesetPlan& plan, uint32_t first_seq);
 
+// Creates and deletes, in one transaction, a table "natd-probe" with a
+// flowtable: Ok when the kernel has nftables flowtables (nf_flow_table).
+Status probe_flowtable_support(NetlinkSocket& nfnl);
+
 // The comment natd puts on each rule, naming its role, so that operators
 // reading `nft list ruleset` and natd-ctl reading counters without natd
 // both know which rule is which: "natd: masquerade".

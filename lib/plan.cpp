@@ -52,7 +52,8 @@ std::string Waiting::str() const {
         return join(reasons);
 }
 
-PlanOutcome make_plan(const Config& config, const std::vector<Link>& links, uint64_t memory_bytes) {
+PlanOutcome make_plan(const Config& config, const std::vector<Link>& links,
+                      const HostFacts& facts) {
         Waiting waiting;
         const Link* pub = resolve_role("public", config.public_selector, links, waiting.reasons);
         const Link* priv = resolve_role("private", config.private_selector, links, waiting.reasons);
@@ -70,6 +71,11 @@ PlanOutcome make_plan(const Config& config, const std::vector<Link>& links, uint
         else if (priv != nullptr && priv->ipv4.empty())
                 waiting.reasons.push_back("private interface " + priv->name + " (" +
                                           config.private_selector.str() + "): no IPv4 address yet");
+        // Required but impossible: nothing is applied, and status says why.
+        if (config.flow_offload == FlowOffload::Yes && !facts.no_flowtables.empty())
+                waiting.reasons.push_back(
+                        "FlowOffload=yes, but this kernel has no nftables flowtables (" +
+                        facts.no_flowtables + "): set FlowOffload=auto or no");
         if (!waiting.reasons.empty())
                 return waiting;
 
@@ -92,12 +98,20 @@ PlanOutcome make_plan(const Config& config, const std::vector<Link>& links, uint
                                 "Addresses=" + a.str() + " is not an address of " + pub->name +
                                 ": natd leaves it out of the pool until it is");
         }
+        const bool flow_offload =
+                config.flow_offload != FlowOffload::No && facts.no_flowtables.empty();
+        plan.flow_offload = flow_offload ? "on"
+                            : config.flow_offload == FlowOffload::No
+                                    ? "off (FlowOffload=no)"
+                                    : "unavailable: this kernel has no nftables flowtables (" +
+                                              facts.no_flowtables +
+                                              "); established flows take the forward path";
         // None there: masquerade meanwhile, and say so (degraded).
         plan.ruleset =
                 make_nat_ruleset({pub->name, priv->name, plan.source_cidrs, config.forward_policy,
                                   config.port_allocation, config.port_range, config.clamp_mss,
-                                  std::move(pool), config.pool_mode});
-        plan.conntrack = plan_conntrack(config, memory_bytes);
+                                  flow_offload, std::move(pool), config.pool_mode});
+        plan.conntrack = plan_conntrack(config, facts.memory_bytes);
         // Inside or equal: a wider destination (the VPC's CIDR) is fine, the
         // connected routes stay more specific.
         auto within = [](const Ipv4Cidr& inner, const Ipv4Cidr& outer) {

@@ -55,6 +55,9 @@ struct NatPlan {
         // each: left out of the pool (AWS would not route their replies),
         // they make a verified NAT degraded until the address is there.
         std::vector<std::string> address_problems;
+        // [NAT] FlowOffload= as planned: "on", "off (FlowOffload=no)", or
+        // "unavailable: ..." (auto, on a kernel without flowtables).
+        std::string flow_offload;
 
         bool operator==(const NatPlan&) const = default;
 };
@@ -74,9 +77,15 @@ using PlanOutcome = std::variant<Waiting, NatPlan>;
 // private ENI's own subnet unless one of them already covers it.
 std::vector<Ipv4Cidr> resolve_source_cidrs(const Config& config, const Ipv4Cidr& private_subnet);
 
-// `memory_bytes`: the host's memory, for [Conntrack] Max=auto (0: unknown).
+// What the planner needs to know of the host beyond its links.
+struct HostFacts {
+        uint64_t memory_bytes = 0;  // for [Conntrack] Max=auto (0: unknown)
+        // Empty: the kernel has nftables flowtables; else why not.
+        std::string no_flowtables = "not probed";
+};
+
 PlanOutcome make_plan(const Config& config, const std::vector<Link>& links,
-                      uint64_t memory_bytes = 0);
+                      const HostFacts& facts = {});
 
 // "NAT ens6 -> ens5, 2 return routes via 10.0.1.1", for STATUS= and logs.
 std::string summarize(const NatPlan& plan);

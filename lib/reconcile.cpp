@@ -110,6 +110,9 @@ bool routes_by_networkd(RouteOwnership r) {
 void consider_routes(const Target& t, const Verification& v, bool waiting, Memory& m,
                      const Observed& o, const ReconcileOptions& options, Decision& d) {
         const auto& plan = t.plan;
+        // Only natd's own routes are looked at again before a repair.
+        if (m.routes != RouteOwnership::Natd && m.routes != RouteOwnership::NatdInterim)
+                m.routes_lost_usec = 0;
         if (waiting && routes_by_networkd(m.routes))
                 return;  // networkd's, and natd writes no files while waiting
 

@@ -41,9 +41,9 @@ std::vector<std::string> diffs_of(Part part, const Verification& v) {
 
 }  // namespace
 
-Desired desire(const Config& config, const std::vector<Link>& links, uint64_t memory_bytes,
+Desired desire(const Config& config, const std::vector<Link>& links, const HostFacts& facts,
                const std::map<int, NetworkdLink>& networkd_links) {
-        PlanOutcome outcome = make_plan(config, links, memory_bytes);
+        PlanOutcome outcome = make_plan(config, links, facts);
         if (auto* waiting = std::get_if<Waiting>(&outcome))
                 return {std::nullopt, std::move(waiting->reasons)};
         auto& plan = std::get<NatPlan>(outcome);
@@ -165,7 +165,7 @@ Decision Reconciler::run(const Inputs& in) {
         bool rescan = in.rescan_blockers;
         for (int pass = 1;; ++pass) {
                 const auto networkd_links = host_.networkd_links();
-                desired_ = desire(in.config, in.links, in.memory_bytes, networkd_links);
+                desired_ = desire(in.config, in.links, in.facts, networkd_links);
                 const bool intact =
                         memory_.applied && links_intact(memory_.applied->plan, in.links);
                 // Decide on the target as reconcile() will see it: a new

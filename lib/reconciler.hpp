@@ -17,7 +17,7 @@ namespace natd {
 
 // What natd wants from the configuration, the links and networkd's state
 // (which decides where the drop-in goes).
-Desired desire(const Config& config, const std::vector<Link>& links, uint64_t memory_bytes,
+Desired desire(const Config& config, const std::vector<Link>& links, const HostFacts& facts,
                const std::map<int, NetworkdLink>& networkd_links);
 
 // The plan's interfaces still exist under the same index and name.
@@ -36,7 +36,7 @@ public:
                 bool wait_timed_out = false;
                 std::string last_foreign_nft;  // "nft, pid 42"
                 bool rescan_blockers = false;  // another program changed nftables
-                uint64_t memory_bytes = 0;     // the host's, for [Conntrack] Max=auto
+                HostFacts facts;               // memory, flowtables
         };
 
         // Observes, decides and acts until nothing is left to do; returns

@@ -28,6 +28,8 @@ const char* rule_role_name(RuleRole role) {
                 return "clamp-mss";
         case RuleRole::Snat:
                 return "snat";
+        case RuleRole::FlowOffload:
+                return "flow-offload";
         }
         return "unknown";
 }
@@ -111,6 +113,16 @@ RulesetPlan make_nat_ruleset(const NatRulesetInput& input) {
                 rule("forward", RuleRole::ForwardOut,
                      {from_private, to_public, MatchSourcePrefix{cidr}}, RuleAction::Accept);
         rule("forward", RuleRole::DropOut, {from_private, to_public}, RuleAction::Drop);
+        // Replies: the connection was let out and answered, so conntrack
+        // has it established; the kernel offloads it then, both directions.
+        if (input.flow_offload) {
+                plan.flowtable =
+                        FlowtablePlan{"ft", {input.public_ifname, input.private_ifname}, 0};
+                for (uint8_t protocol : {uint8_t{IPPROTO_TCP}, uint8_t{IPPROTO_UDP}})
+                        rule("forward", RuleRole::FlowOffload,
+                             {from_public, to_private, MatchProtocol{protocol}},
+                             RuleAction::FlowOffload);
+        }
         rule("forward", RuleRole::ReturnIn, {from_public, to_private, MatchEstablishedRelated{}},
              RuleAction::Accept);
         rule("forward", RuleRole::DropIn, {from_public, to_private}, RuleAction::Drop);
@@ -169,6 +181,9 @@ std::string describe(const RulePlan& rule) {
                         out += " random";
                 else if (rule.masquerade.allocation == PortAllocation::FullyRandom)
                         out += " fully-random";
+                break;
+        case RuleAction::FlowOffload:
+                out += "flow add @ft";
                 break;
         case RuleAction::ClampMss:
                 out += "tcp option maxseg size set " +

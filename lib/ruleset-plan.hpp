@@ -28,6 +28,15 @@ struct ChainPlan {
         bool operator==(const ChainPlan&) const = default;
 };
 
+// An nftables flowtable (ingress hook) over the NAT's two ENIs.
+struct FlowtablePlan {
+        std::string name = "ft";
+        std::vector<std::string> devices;
+        int32_t priority = 0;
+
+        bool operator==(const FlowtablePlan&) const = default;
+};
+
 // What a rule matches. A closed vocabulary: each alternative has exactly
 // one encoding in nft-ruleset.cpp.
 struct MatchInputInterface {
@@ -67,7 +76,7 @@ using RuleMatch =
         std::variant<MatchInputInterface, MatchOutputInterface, MatchEstablishedRelated,
                      MatchInvalid, MatchSourcePrefix, MatchProtocol, MatchTcpSyn, MatchPoolSlot>;
 
-enum class RuleAction { Accept, Drop, Masquerade, ClampMss, Snat };
+enum class RuleAction { Accept, Drop, Masquerade, ClampMss, Snat, FlowOffload };
 
 // What a masquerade (or SNAT) rule asks of the kernel's NAT.
 struct MasqueradeParams {
@@ -92,6 +101,7 @@ enum class RuleRole {
         DropOther,    // ForwardPolicy=drop: whatever else is forwarded
         ClampMss,     // private -> public TCP SYN: MSS clamped
         Snat,         // private -> public from a source CIDR: one address of the pool
+        FlowOffload,  // public -> private TCP or UDP: the flow goes into the flowtable
 };
 const char* rule_role_name(RuleRole role);  // "masquerade", "forward-out", ...
 
@@ -111,7 +121,8 @@ struct RulePlan {
 struct RulesetPlan {
         std::string table = kTableName;
         std::vector<ChainPlan> chains;
-        std::vector<RulePlan> rules;  // in order within each chain
+        std::optional<FlowtablePlan> flowtable;  // before the rules that name it
+        std::vector<RulePlan> rules;             // in order within each chain
 
         bool operator==(const RulesetPlan&) const = default;
 };
@@ -124,6 +135,7 @@ struct NatRulesetInput {
         PortAllocation port_allocation = PortAllocation::Sequential;
         std::optional<PortRange> port_range;
         ClampMss clamp_mss{ClampMss::Mode::Off, 0};
+        bool flow_offload = false;  // a flowtable over both ENIs
         // Non-empty: SNAT to these instead of masquerade.
         std::vector<Ipv4Address> snat_addresses;
         PoolMode pool_mode = PoolMode::Persistent;

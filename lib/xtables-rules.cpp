@@ -28,9 +28,9 @@ constexpr const char* kBuiltinChains[] = {"PREROUTING", "INPUT", "FORWARD", "OUT
                                           "POSTROUTING"};
 // Targets that do something and let the packet go on through the chain.
 constexpr const char* kNonTerminalTargets[] = {
-        "LOG",      "NFLOG", "ULOG",  "MARK",        "CONNMARK", "TCPMSS",
-        "CLASSIFY", "DSCP",  "TOS",   "CONNSECMARK", "SECMARK",  "CT",
-        "NOTRACK",  "AUDIT", "TRACE", "IDLETIMER",   "LED"};
+        "LOG", "NFLOG",       "ULOG",     "MARK",  "CONNMARK", "TCPMSS", "CLASSIFY", "DSCP",
+        "TOS", "CONNSECMARK", "SECMARK",  "CT",    "NOTRACK",  "AUDIT",  "TRACE",    "IDLETIMER",
+        "LED", "TEE",         "CHECKSUM", "HMARK", "SET",      "RATEEST"};
 // No real table comes near this; a bigger blob is garbage.
 constexpr size_t kMaxTableBytes = 64U << 20;
 
@@ -108,8 +108,7 @@ std::optional<NftMatch> interface(bool input, const char* name, const unsigned c
 }
 
 NftMatch ct_states(uint32_t mask, bool negate, const std::string& text) {
-        // Bits beyond conntrack's states (xt_conntrack's SNAT/DNAT) are not
-        // states natd models.
+        // Bits beyond conntrack's states are not states natd models.
         if ((mask & ~0x7FU) != 0 || mask == 0)
                 return unknown(text);
         NftMatch m;
@@ -154,10 +153,17 @@ std::optional<NftMatch> match(const std::string& name, uint8_t revision,
                 if ((flags & ~XT_CONNTRACK_STATE_ALIAS) != XT_CONNTRACK_STATE)
                         return unknown("-m conntrack (beyond --ctstate)");
                 const bool negate = (invert & XT_CONNTRACK_STATE) != 0;
-                return ct_states(states, negate,
-                                 std::string(alias ? "-m state " : "-m conntrack ") +
-                                         (negate ? "! " : "") +
-                                         (alias ? "--state " : "--ctstate ") + states_text(states));
+                const std::string text = std::string(alias ? "-m state " : "-m conntrack ") +
+                                         (negate ? "! " : "") + (alias ? "--state " : "--ctstate ");
+                // xt_conntrack's own bits above the states: SNAT (0x40) and
+                // DNAT (0x80) are beyond natd; UNTRACKED is 0x100 here, 0x40
+                // in nftables.
+                if ((states & (XT_CONNTRACK_STATE_SNAT | XT_CONNTRACK_STATE_DNAT)) != 0)
+                        return unknown(text + "SNAT/DNAT");
+                if ((states & XT_CONNTRACK_STATE_UNTRACKED) != 0)
+                        states = (states & ~XT_CONNTRACK_STATE_UNTRACKED) |
+                                 NF_CT_STATE_UNTRACKED_BIT;
+                return ct_states(states, negate, text + states_text(states));
         }
         if ((name == "tcp" || name == "udp") && size >= sizeof(xt_udp)) {
                 // Both begin with the port ranges: say which, for the report.
@@ -295,6 +301,18 @@ Result<std::vector<NftChain>> parse_xtables_filter(const XtablesTable& table) {
                                 chain_at[entries[i + 1].offset] = name;
                 }
 
+        // Every valid hook's entry and policy must be an entry of the blob,
+        // or its chain would silently vanish into another.
+        auto is_entry = [&](uint32_t offset) {
+                return std::any_of(entries.begin(), entries.end(),
+                                   [&](const Entry& e) { return e.offset == offset; });
+        };
+        for (size_t h = 0; h < table.hook_entry.size(); ++h)
+                if ((table.valid_hooks & (1U << h)) != 0 &&
+                    (!is_entry(table.hook_entry[h]) || !is_entry(table.underflow[h])))
+                        return Error{std::string("iptables-legacy table: chain ") +
+                                             kBuiltinChains[h] + " starts or ends between entries",
+                                     EBADMSG};
         std::vector<NftChain> chains;
         for (size_t i = 0; i < entries.size(); ++i) {
                 const Entry& e = entries[i];
@@ -355,7 +373,8 @@ Result<std::vector<NftChain>> parse_xtables_filter(const XtablesTable& table) {
                                 "-p " + (name ? name : std::to_string(ip.proto))));
                 }
                 if ((ip.flags & IPT_F_FRAG) != 0)
-                        rule.matches.push_back(unknown("-f"));
+                        rule.matches.push_back(
+                                unknown((ip.invflags & IPT_INV_FRAG) != 0 ? "! -f" : "-f"));
                 for (const auto& ref : e.matches)
                         if (auto m = match(ref.name, ref.revision, blob, ref.data, ref.size))
                                 rule.matches.push_back(std::move(*m));

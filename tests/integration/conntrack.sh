@@ -74,7 +74,7 @@ ip netns exec "$NS_NAT" "$PY" "$INTEG_DIR/conntrack-fill.py" "$fill_count" 198.5
 count=$(nat_sysctl net.netfilter.nf_conntrack_count)
 ((count * 100 > max * 80)) || fail "the table holds $count of $max entries after the fill: the test tests nothing"
 info "conntrack table filled: $count of $max entries"
-wait_until 8 state_is ready "the conntrack table is" ||
+wait_until 15 state_is ready "the conntrack table is" ||
     fail "the conntrack table $((count * 100 / max))% full: no warning in status: $WAIT_OUT"
 ctl_status 0
 pass "conntrack table $count of $max: status warns: $(sj_get warnings)"

@@ -13,6 +13,9 @@
 #   - PortAllocation= is in every masquerade rule (fully-random by default,
 #     random after a reload), and with PortRange=20000-20009 every
 #     connection leaves from a port in the range.
+#   - FlowOffload=auto on this kernel, which has no flowtables: ready,
+#     status says the flowtable is unavailable (and the probe left no
+#     table); FlowOffload=yes: not ready, status says why.
 # NAT works throughout (check_egress).
 # Usage: nat-modes.sh PATH-TO-natd [PATH-TO-natd-ctl]   (root; exit 77 = skipped)
 set -euo pipefail
@@ -117,4 +120,21 @@ for p in $ports; do
     ((p >= 20000 && p <= 20009)) || fail "PortRange=20000-20009: a connection left from port $p (all: $ports)"
 done
 pass "PortAllocation=random PortRange=20000-20009: 5 connections left from ports $ports"
+# --- FlowOffload= (this kernel has no nftables flowtables) --------------------------------
+ctl_status 0
+[[ $(sj_get flow_offload) == "unavailable: this kernel has no nftables flowtables"* ]] ||
+    fail "FlowOffload=auto on a kernel without flowtables: status says '$(sj_get flow_offload)'"
+! ip netns exec "$NS_NAT" nft list tables | grep -q natd-probe || fail "natd's flowtable probe left its table"
+pass "FlowOffload=auto: ready, status says: $(sj_get flow_offload)"
+printf '[NAT]\nFlowOffload=yes\n' >>"$ROOT/etc/natd/natd.conf"
+natd_ctl_expect 0 "reload with FlowOffload=yes" reload
+flow_required() {
+    ctl_status >/dev/null
+    [[ $(sj_get state) != ready && $(sj_get waiting_for) == *"FlowOffload=yes, but this kernel has no nftables flowtables"* ]] ||
+        { echo "state $(sj_get state), waiting for $(sj_get waiting_for)"; return 1; }
+}
+wait_until 5 flow_required || fail "FlowOffload=yes without flowtables: natd does not say it cannot: $WAIT_OUT"
+ctl_status 1
+pass "FlowOffload=yes without flowtables: not ready, status says why: $(sj_get waiting_for)"
+reload_with FlowOffload=auto
 check_egress " (after the NAT modes)"

@@ -49,6 +49,7 @@ SCHEMA = {
     ),
     "routes": ([{"destination": (STR,), "gateway": (STR,), "present": (BOOL,)}],),
     "route_owner": (STR, NULL),
+    "flow_offload": (STR, NULL),
     "files": ([STR],),
     "conntrack": ({"count": (NUM, NULL), "max": (NUM, NULL)},),
     "repairs": (NUM,),

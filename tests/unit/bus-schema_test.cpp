@@ -81,6 +81,7 @@ DaemonStatus full_status() {
                 {"drop-in", "iifname ens5 oifname ens6 counter drop", 1ULL << 40, 1ULL << 50}};
         s.routes = {{"10.0.2.0/24", "10.0.1.1", true}, {"10.0.3.0/24", "10.0.1.1", false}};
         s.route_owner = "networkd";
+        s.flow_offload = "on";
         s.files = {"/etc/sysctl.d/90-natd.conf",
                    "/etc/systemd/network/70-ens6.network.d/natd.conf"};
         s.conntrack_count = 12;

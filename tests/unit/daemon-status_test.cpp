@@ -24,6 +24,7 @@ natd::DaemonStatus ready_status() {
                       {"drop-in", "iifname ens5 oifname ens6 counter drop", 1, 60}};
         s.routes = {{"10.0.2.0/24", "10.0.1.1", true}};
         s.route_owner = "natd";
+        s.flow_offload = "off (FlowOffload=no)";
         s.files = {"/etc/sysctl.d/90-natd.conf"};
         s.conntrack_count = 12;
         s.conntrack_max = 262144;
@@ -63,6 +64,7 @@ TEST_CASE("status --json follows the documented schema", "[status]") {
         CHECK(json_object_get_int(at(o, "repairs")) == 0);
         CHECK(json_object_get_uint64(at(at(o, "conntrack"), "max")) == 262144);
         CHECK(json_object_is_type(at(o, "last_repair_usec"), json_type_null));
+        CHECK(std::string(json_object_get_string(at(o, "flow_offload"))) == "off (FlowOffload=no)");
 }
 
 TEST_CASE("An unresolved interface and unknown values are null, not missing", "[status]") {
@@ -106,6 +108,7 @@ TEST_CASE("The human status shows every fact, in colour only when asked", "[stat
         CHECK(text.find("10.0.2.0/24 via 10.0.1.1 present") != std::string::npos);
         CHECK(text.find("12 of 262144 entries") != std::string::npos);
         CHECK(text.find("Repairs: 0") != std::string::npos);
+        CHECK(text.find("FlowOffload: off (FlowOffload=no)") != std::string::npos);
         CHECK(text.find('\033') == std::string::npos);
         CHECK(natd::format_status_text(s, now, true).find("\033[32m") != std::string::npos);
 

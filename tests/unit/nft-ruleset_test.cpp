@@ -368,6 +368,39 @@ TEST_CASE("SNAT pool slots and snat render as nft encodes them", "[nft]") {
                       "flags 0x7"});
 }
 
+TEST_CASE("With flow offload the batch adds the flowtable before the rules that name it", "[nft]") {
+        auto input = nat_input();
+        input.flow_offload = true;
+        const auto plan = natd::make_nat_ruleset(input);
+        const auto batch = natd::build_replace_batch(plan, 100);
+        std::vector<std::string> described;
+        for (const auto& [seq, text] : batch.descriptions)
+                described.push_back(text);
+        const auto flowtable =
+                std::find(described.begin(), described.end(), "add flowtable ip natd ft");
+        REQUIRE(flowtable != described.end());
+        const auto first_offload = std::find_if(described.begin(), described.end(), [](auto& d) {
+                return d.find("flow add @ft") != std::string::npos;
+        });
+        REQUIRE(first_offload != described.end());
+        CHECK(flowtable < first_offload);
+        CHECK(std::count_if(described.begin(), described.end(), [](auto& d) {
+                      return d.find("flow add @ft") != std::string::npos;
+              }) == 2);
+        CHECK(*first_offload ==
+              "add rule ip natd forward iifname ens5 oifname ens6 meta l4proto tcp counter flow "
+              "add @ft");
+        // The flowtable's devices are in the message: both ENIs.
+        const std::string bytes(batch.bytes.begin(), batch.bytes.end());
+        CHECK(bytes.find(std::string("ens5\0", 5)) != std::string::npos);
+        natd::RulePlan offload;
+        offload.action = natd::RuleAction::FlowOffload;
+        const auto r = natd::render_rule(offload);
+        REQUIRE(r.size() == 2);
+        CHECK(r[1].starts_with("flow_offload"));
+        CHECK(r[1].find("ft") != std::string::npos);
+}
+
 TEST_CASE("The replace batch is one transaction that recreates only natd's table", "[nft]") {
         const auto plan = natd::make_nat_ruleset(nat_input());
         const auto batch = natd::build_replace_batch(plan, 100);

@@ -14,7 +14,7 @@ natd::RoutePlan route(const char* destination) {
 }  // namespace
 
 TEST_CASE("The sysctl file turns forwarding on", "[persist]") {
-        const auto f = natd::sysctl_file(natd::plan_conntrack(natd::Config{}, 0));
+        const auto f = natd::sysctl_file(natd::plan_conntrack(natd::Config{}, uint64_t{1} << 29));
         CHECK(f.path == "/etc/sysctl.d/90-natd.conf");
         CHECK(f.content.find("\nnet.ipv4.ip_forward = 1\n") != std::string::npos);
         // Conntrack's settings, each allowed to fail at boot ("-").
@@ -33,12 +33,20 @@ TEST_CASE("Conntrack sizing: auto from memory, configured values as they are", "
         CHECK(automatic(kGiB / 2) == 65536);   // 0.5 GiB: the floor
         CHECK(automatic(kGiB / 8) == 65536);   // even smaller: still the floor
         CHECK(automatic(4 * kGiB) == 524288);  // one entry per 8 KiB
-        CHECK(automatic(0) == natd::kConntrackMinimumAuto);
+        // Memory unknown: the kernel's sizing stays, only the timeouts are set.
+        CHECK(automatic(0) == 0);
+        CHECK(natd::render_conntrack_sysctls(natd::plan_conntrack(defaults, 0)) ==
+              "net.netfilter.nf_conntrack_tcp_timeout_established = 350\n");
+        // The kernel rounds the hash to 512 buckets a page and reads that back.
+        const auto odd = natd::plan_conntrack(defaults, uint64_t{972'000'000});
+        CHECK(odd.max == 118652);
+        CHECK(odd.buckets == 118784);
+        CHECK(odd.buckets % natd::kConntrackBucketsPerPage == 0);
         // Never more than a quarter of memory's worth of entries.
         for (uint64_t m : {kGiB / 8, kGiB / 2, 4 * kGiB, 64 * kGiB})
                 CHECK(automatic(m) * natd::kConntrackEntryBytes <= m / 4);
         const auto p = natd::plan_conntrack(defaults, 4 * kGiB);
-        CHECK(p.buckets == p.max);
+        CHECK(p.buckets == p.max);  // a multiple of 512 already
         CHECK_FALSE(p.max_configured);
         CHECK(p.tcp_established_timeout_sec == 350);
         CHECK_FALSE(p.udp_stream_timeout_sec);

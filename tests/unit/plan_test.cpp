@@ -194,6 +194,7 @@ TEST_CASE("A renamed ENI yields a different plan", "[plan]") {
                                                        natd::PortAllocation::FullyRandom,
                                                        std::nullopt,
                                                        natd::ClampMss{},
+                                                       false,
                                                        {},
                                                        natd::PoolMode::Persistent}));
 }
@@ -224,6 +225,49 @@ TEST_CASE("Addresses=: only the public ENI's own go into the pool, the others ar
         plan = std::get<NatPlan>(natd::make_plan(config, links));
         CHECK(plan.address_problems.empty());
         CHECK(snat_targets(plan) == std::vector<std::string>{"203.0.113.10", "203.0.113.99"});
+}
+
+TEST_CASE("FlowOffload=: a flowtable where the kernel has them, said where not", "[plan]") {
+        auto plan_with = [](natd::FlowOffload mode, const std::string& no_flowtables) {
+                Config config;
+                config.flow_offload = mode;
+                natd::HostFacts facts;
+                facts.no_flowtables = no_flowtables;
+                return natd::make_plan(config, two_enis(), facts);
+        };
+        auto offload_rules = [](const NatPlan& plan) {
+                size_t n = 0;
+                for (const auto& r : plan.ruleset.rules)
+                        n += r.action == natd::RuleAction::FlowOffload ? 1 : 0;
+                return n;
+        };
+        const std::string missing = "No such file or directory";
+        SECTION("auto, with flowtables") {
+                const auto plan = std::get<NatPlan>(plan_with(natd::FlowOffload::Auto, ""));
+                REQUIRE(plan.ruleset.flowtable);
+                CHECK(plan.ruleset.flowtable->devices == std::vector<std::string>{"ens5", "ens6"});
+                CHECK(offload_rules(plan) == 2);  // TCP and UDP replies
+                CHECK(plan.flow_offload == "on");
+        }
+        SECTION("auto, without: the forward path, and said so") {
+                const auto plan = std::get<NatPlan>(plan_with(natd::FlowOffload::Auto, missing));
+                CHECK_FALSE(plan.ruleset.flowtable);
+                CHECK(offload_rules(plan) == 0);
+                CHECK(plan.flow_offload.starts_with("unavailable: this kernel has no nftables "
+                                                    "flowtables (No such file or directory)"));
+        }
+        SECTION("yes, without: nothing is applied, and why is said") {
+                const auto outcome = plan_with(natd::FlowOffload::Yes, missing);
+                REQUIRE(std::holds_alternative<natd::Waiting>(outcome));
+                CHECK(std::get<natd::Waiting>(outcome).str() ==
+                      "FlowOffload=yes, but this kernel has no nftables flowtables (No such file "
+                      "or directory): set FlowOffload=auto or no");
+        }
+        SECTION("no") {
+                const auto plan = std::get<NatPlan>(plan_with(natd::FlowOffload::No, ""));
+                CHECK_FALSE(plan.ruleset.flowtable);
+                CHECK(plan.flow_offload == "off (FlowOffload=no)");
+        }
 }
 
 TEST_CASE("SourceCIDRs defaults to Subnets plus the private ENI's subnet", "[plan]") {
@@ -266,6 +310,7 @@ TEST_CASE("SourceCIDRs defaults to Subnets plus the private ENI's subnet", "[pla
                                               natd::PortAllocation::FullyRandom,
                                               std::nullopt,
                                               natd::ClampMss{},
+                                              false,
                                               {},
                                               natd::PoolMode::Persistent}));
         }

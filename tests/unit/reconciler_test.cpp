@@ -64,6 +64,7 @@ struct Lab {
                                 return &l;
                 return nullptr;
         }
+        natd::HostFacts facts;  // flowtables "not probed": none
         const Decision& step() {
                 last = reconciler.run({.config = config,
                                        .links = links,
@@ -72,7 +73,8 @@ struct Lab {
                                        .links_synchronized = true,
                                        .wait_timed_out = timed_out,
                                        .last_foreign_nft = "",
-                                       .rescan_blockers = true});
+                                       .rescan_blockers = true,
+                                       .facts = facts});
                 return last;
         }
         // Lets time pass to the decision's wake-up (a retry, a deadline) and

@@ -1,7 +1,10 @@
 #include <algorithm>
+#include <cstring>
 #include <string_view>
 
 #include <catch2/catch.hpp>
+#include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/xt_conntrack.h>
 
 #include "xtables-captured.hpp"
 #include "xtables-rules.hpp"
@@ -137,8 +140,9 @@ TEST_CASE("iptables-legacy: a malformed table is an error, never a crash") {
                 CHECK_FALSE(parse_xtables_filter(t).ok());
         }
         SECTION("an entry's next offset beyond the end") {
-                t.entries[90] = 0xff;  // ipt_entry::next_offset, high byte (offset 88..89 LE)
-                t.entries[89] = 0xff;
+                // ipt_entry::next_offset (offset 90..91, little-endian) of the first entry.
+                t.entries[90] = 0xff;
+                t.entries[91] = 0xff;
                 const auto r = parse_xtables_filter(t);
                 REQUIRE_FALSE(r.ok());
                 CHECK(r.error().find("malformed entry at offset") != std::string::npos);
@@ -151,12 +155,47 @@ TEST_CASE("iptables-legacy: a malformed table is an error, never a crash") {
                         (void)parse_xtables_filter(t);  // ok or error; never out of bounds
                 }
         }
-        SECTION("empty") {
+        SECTION("a chain that starts between entries") {
+                t.hook_entry[2] += 4;  // FORWARD
+                const auto r = parse_xtables_filter(t);
+                REQUIRE_FALSE(r.ok());
+                CHECK(r.error().find("chain FORWARD starts or ends between entries") !=
+                      std::string::npos);
+        }
+        SECTION("empty, with hooks that point nowhere") {
                 t.entries.clear();
+                CHECK_FALSE(parse_xtables_filter(t).ok());
+        }
+        SECTION("empty, without hooks") {
+                t.entries.clear();
+                t.valid_hooks = 0;
                 const auto r = parse_xtables_filter(t);
                 REQUIRE(r.ok());
                 CHECK(r.value().empty());
         }
+}
+
+TEST_CASE("iptables-legacy: xt_conntrack's SNAT/DNAT are beyond natd, its UNTRACKED is nft's") {
+        auto conntrack = [](uint16_t states) {
+                xt_conntrack_mtinfo3 info{};
+                info.match_flags = XT_CONNTRACK_STATE;
+                info.state_mask = states;
+                std::vector<uint8_t> data(sizeof(info));
+                std::memcpy(data.data(), &info, sizeof(info));
+                return xtables_match("conntrack", 3, data);
+        };
+        const auto snat = conntrack(XT_CONNTRACK_STATE_SNAT);
+        REQUIRE(snat);
+        CHECK(snat->field == NftMatch::Field::Unknown);
+        CHECK(snat->text == "-m conntrack --ctstate SNAT/DNAT");
+        const auto untracked = conntrack(XT_CONNTRACK_STATE_UNTRACKED);
+        REQUIRE(untracked);
+        CHECK(untracked->field == NftMatch::Field::CtState);
+        CHECK(untracked->ct_states == NF_CT_STATE_UNTRACKED_BIT);
+        CHECK(untracked->text == "-m conntrack --ctstate UNTRACKED");
+        const auto established = conntrack(XT_CONNTRACK_STATE_BIT(IP_CT_ESTABLISHED));
+        REQUIRE(established);
+        CHECK(established->ct_states == NF_CT_STATE_BIT(IP_CT_ESTABLISHED));
 }
 
 TEST_CASE("iptables-legacy: a namespace without the table is not read") {
