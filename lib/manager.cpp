@@ -129,7 +129,8 @@ Status Manager::setup() {
         if (auto memory = read_memory_total(); memory.ok())
                 facts_.memory_bytes = memory.value();
         else
-                spdlog::warn("{}; [Conntrack] Max=auto sizes for the smallest instance",
+                spdlog::warn("{}; [Conntrack] Max=auto and HashSize=auto leave the kernel's "
+                             "sizes",
                              memory.error());
         facts_.no_flowtables = committer_.probe_flowtables();
         spdlog::debug("nftables flowtables: {}",
