@@ -97,6 +97,19 @@ NetworkdLink managed_by(const char* file, const char* state = "configured") {
         return NetworkdLink{file, state, natd::NetworkMatch{{}, {}, {"ens6"}}};
 }
 
+// AL2023 before net-utils' per-ENI file: networkd configures ens6 from
+// 80-ec2.network, whose [Match] selects every ENI.
+const NetworkdLink kSharedEc2Network{"/usr/lib/systemd/network/80-ec2.network", "configured",
+                                     natd::NetworkMatch{}};
+
+// A natd with a bus and the private ENI attached, networkd managing it
+// from the shared 80-ec2.network.
+void attach_on_shared_network(Lab& lab) {
+        lab.host.bus = true;
+        lab.attach_private();
+        lab.host.networkd[3] = kSharedEc2Network;
+}
+
 }  // namespace
 
 TEST_CASE("an ENI that comes late is configured once it is there") {
@@ -518,12 +531,7 @@ TEST_CASE("networkd starting to manage the ENI moves the drop-in where it reads 
 
 TEST_CASE("AL2023 boot: natd never extends 80-ec2.network, and the handover is no repair") {
         Lab lab;
-        lab.host.bus = true;
-        lab.attach_private();
-        // Before net-utils' per-ENI file: networkd configures ens6 (ens5 not
-        // yet) from the file whose [Match] selects every ENI.
-        lab.host.networkd[3] = NetworkdLink{"/usr/lib/systemd/network/80-ec2.network", "configured",
-                                            natd::NetworkMatch{}};
+        attach_on_shared_network(lab);  // ens5 not yet
         lab.step();
         CHECK(lab.state() == ManagerState::Ready);
         for (const auto& [path, content] : lab.host.files)
@@ -554,11 +562,7 @@ TEST_CASE("AL2023 boot: natd never extends 80-ec2.network, and the handover is n
 TEST_CASE("AL2023 reboot: networkd read the ENI's own file before natd's drop-in: one reload, "
           "no repair") {
         Lab lab;
-        lab.host.bus = true;
-        lab.attach_private();
-        const NetworkdLink shared{"/usr/lib/systemd/network/80-ec2.network", "configured",
-                                  natd::NetworkMatch{}};
-        lab.host.networkd[3] = shared;
+        attach_on_shared_network(lab);
         lab.step();
         REQUIRE(lab.state() == ManagerState::Ready);
         REQUIRE(lab.reconciler.memory().routes == RouteOwnership::Natd);
@@ -612,10 +616,7 @@ TEST_CASE("AL2023 reboot: networkd read the ENI's own file before natd's drop-in
 
 TEST_CASE("routes natd just installed on an ENI networkd reconfigures: no failed apply") {
         Lab lab;
-        lab.host.bus = true;
-        lab.attach_private();
-        lab.host.networkd[3] = NetworkdLink{"/usr/lib/systemd/network/80-ec2.network", "configured",
-                                            natd::NetworkMatch{}};
+        attach_on_shared_network(lab);
         // networkd removes them before natd's look, and natd sees the
         // address go only after.
         lab.host.ignoring.insert("sync_own_routes");
@@ -632,10 +633,7 @@ TEST_CASE("routes natd just installed on an ENI networkd reconfigures: no failed
 
 TEST_CASE("natd's routes deleted from an ENI networkd manages: repaired after a second") {
         Lab lab;
-        lab.host.bus = true;
-        lab.attach_private();
-        lab.host.networkd[3] = NetworkdLink{"/usr/lib/systemd/network/80-ec2.network", "configured",
-                                            natd::NetworkMatch{}};
+        attach_on_shared_network(lab);
         lab.step();
         REQUIRE(lab.state() == ManagerState::Ready);
         lab.host.delete_route("10.0.2.0/24");
