@@ -6,9 +6,13 @@
 #   1. natd is down; the private ENI comes back under the other kernel name
 #      (ens6 <-> ens7, as after a reboot), so that natd has everything to
 #      redo: the table, the routes, the drop-in moves to 70-<name>.network.d;
-#   2. natd is started and SIGKILLed after a random delay: 0-200 ms in odd
-#      rounds, 0 to its last start -> READY=1 time in even rounds (so that
-#      kills land before, during and after the apply; the round prints
+#   2. natd is started and SIGKILLed: in odd rounds after a random delay
+#      from its start, 0 to twice its last start -> READY=1 time; in even rounds it runs under strace, each
+#      fsync delayed by $SIGKILL_FSYNC_DELAY_MS ms (the apply takes well under
+#      a millisecond here: a random moment would almost never land in it),
+#      and is killed a random 0-$SIGKILL_DURING_SPREAD_MS ms after it logged
+#      "Configuring" (so that kills land before, during and after the apply,
+#      between a temporary file's fsync and its rename too; the round prints
 #      which, from natd's log of that run);
 #   3. natd is started again and must reach READY=1, and then there is
 #      exactly one table ip natd (for the current name), exactly one route
@@ -30,6 +34,8 @@ SIGKILL_ROUNDS=${SIGKILL_ROUNDS:-10}
 SIGKILL_MAX_ROUNDS=${SIGKILL_MAX_ROUNDS:-30}
 SIGKILL_MIN_DURING=${SIGKILL_MIN_DURING:-2}
 SIGKILL_SEED=${SIGKILL_SEED:-$$}
+SIGKILL_FSYNC_DELAY_MS=${SIGKILL_FSYNC_DELAY_MS:-10}
+SIGKILL_DURING_SPREAD_MS=${SIGKILL_DURING_SPREAD_MS:-40}
 RANDOM=$SIGKILL_SEED
 
 drift_init integration.sigkill "$@"
@@ -39,6 +45,30 @@ drift_ready
 check_egress " (first start)"
 natd_stop
 last_ready_ms=$((READY_MS - NATD_START_MS))
+sleep_ms() { sleep "$(printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)))"; }
+
+# natd_exec_slow_fsync: natd_exec (no arguments), under strace with every
+# fsync (natd's atomic file writes: the temporary file and its directory)
+# delayed by SIGKILL_FSYNC_DELAY_MS, so that the apply lasts long enough to be
+# killed in the middle of.
+natd_exec_slow_fsync() {
+    exec ip netns exec "$NS_NAT" strace -f -qq -o /dev/null -e trace=fsync \
+        -e inject=fsync:delay_enter=$((SIGKILL_FSYNC_DELAY_MS * 1000)) \
+        "$NATD" --root "$ROOT" </dev/null >>"$T/natd.log" 2>&1
+}
+
+# wait_log_from LINE PATTERN: until natd's log from line LINE on has PATTERN
+# (at most 10 s).
+wait_log_from() {
+    local deadline=$((SECONDS + 10))
+    local lines
+    while :; do
+        lines=$(tail -n +"$1" "$T/natd.log")
+        [[ $lines != *"$2"* ]] || return 0
+        ((SECONDS < deadline)) || return 1
+        sleep 0.002
+    done
+}
 other_name() { [[ $1 == ens6 ]] && echo ens7 || echo ens6; }
 
 # expected_files: the files natd must have under --root (but its config).
@@ -63,16 +93,25 @@ while ((round < SIGKILL_ROUNDS || (kills[during] < SIGKILL_MIN_DURING && round <
     PRIV_DEV=$new
 
     # 2. Start natd and SIGKILL it after a random delay.
-    if ((round % 2)); then
-        delay_ms=$((RANDOM % 201))
-    else
-        delay_ms=$((RANDOM % (last_ready_ms + 1)))
-    fi
     log_from=$(($(wc -l <"$T/natd.log") + 1))
-    natd_exec -- &
-    pid=$!
-    sleep "$(printf '%d.%03d' $((delay_ms / 1000)) $((delay_ms % 1000)))"  # the kill moment (the test's input)
-    kill -KILL "$pid"
+    if ((round % 2)); then
+        delay_ms=$((RANDOM % (2 * last_ready_ms + 1)))
+        natd_exec -- &
+        pid=$!
+        sleep_ms "$delay_ms"  # the kill moment (the test's input)
+        kill -KILL "$pid"
+        moment="after $delay_ms ms"
+    else
+        delay_ms=$((RANDOM % (SIGKILL_DURING_SPREAD_MS + 1)))
+        natd_exec_slow_fsync &
+        pid=$!
+        wait_log_from "$log_from" 'Configuring' ||
+            fail "round $round: natd (under strace) did not log Configuring within 10 s"
+        sleep_ms "$delay_ms"
+        natd_pid=$(pgrep -P "$pid") || fail "round $round: natd is not running under strace (pid $pid)"
+        kill -KILL "$natd_pid"
+        moment="$delay_ms ms after it logged Configuring (fsync slowed)"
+    fi
     wait "$pid" 2>/dev/null || true
     run_log=$(tail -n +"$log_from" "$T/natd.log")
     if grep -q 'Ready:' <<<"$run_log"; then
@@ -84,7 +123,7 @@ while ((round < SIGKILL_ROUNDS || (kills[during] < SIGKILL_MIN_DURING && round <
     fi
     kills[$when]=$((kills[$when] + 1))
     wrote=$(grep -c 'Wrote\|Removed' <<<"$run_log" || true)
-    info "round $round ($old -> $new): SIGKILL after $delay_ms ms: $when the apply ($wrote file writes/removals logged; last line: $(tail -n 1 <<<"$run_log" | sed 's/^[0-9-]* [0-9:.]* //'))"
+    info "round $round ($old -> $new): SIGKILL $moment: $when the apply ($wrote file writes/removals logged; last line: $(tail -n 1 <<<"$run_log" | sed 's/^[0-9-]* [0-9:.]* //'))"
 
     # 3. Start again: READY=1, and one of everything.
     natd_start
@@ -107,7 +146,7 @@ while ((round < SIGKILL_ROUNDS || (kills[during] < SIGKILL_MIN_DURING && round <
         extra=$(comm -13 <(expected_files) - <<<"$have")
         missing=$(comm -23 <(expected_files) - <<<"$have")
         if [[ -z $missing ]] && ! grep -qvE '(^|/)\.[^/]+\.natd-[0-9a-f]+$' <<<"$extra"; then
-            leftovers+=("round $round (SIGKILL $when the apply, after $delay_ms ms): $(tr '\n' ' ' <<<"$extra")")
+            leftovers+=("round $round (SIGKILL $when the apply, $moment): $(tr '\n' ' ' <<<"$extra")")
             info "round $round: natd left temporary files behind, not cleaned up by the next start: $(tr '\n' ' ' <<<"$extra")"
             mapfile -t extra_files <<<"$extra"
             (cd "$ROOT" && rm -f -- "${extra_files[@]}")
