@@ -18,8 +18,10 @@ const std::vector<ConfigKey>& config_schema() {
                          "The ENI facing the internet: kernel name, altname or MAC address."},
                         selector_value()),
                 scalar_key<&Config::private_selector>(
-                        {"Interfaces", "Private", "The ENI the private subnets route to."},
-                        selector_value()),
+                        {"Interfaces", "Private",
+                         "The ENI the private subnets route to; none: single-ENI mode, the "
+                         "public ENI relays for SourceCIDRs."},
+                        selector_or_none_value()),
                 scalar_key<&Config::wait_timeout>(
                         {"Interfaces", "WaitTimeoutSec",
                          "How long to wait for both interfaces before giving up (exit 1)."},

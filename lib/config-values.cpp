@@ -46,6 +46,21 @@ ValueType<Selector> selector_value() {
         };
 }
 
+ValueType<std::optional<Selector>> selector_or_none_value() {
+        return {
+                [selector = selector_value()](std::string_view text, std::string_view key)
+                        -> Result<std::optional<Selector>> {
+                        if (text == "none")
+                                return std::optional<Selector>{};
+                        auto s = selector.parse(text, key);
+                        if (!s)
+                                return s.failure();
+                        return std::optional<Selector>{std::move(s).value()};
+                },
+                [](const std::optional<Selector>& s) { return s ? s->str() : std::string("none"); },
+        };
+}
+
 ValueType<Timeout> timespan_value() {
         return {
                 [](std::string_view text, std::string_view key) -> Result<Timeout> {

@@ -35,7 +35,9 @@ struct ValueType {
 Error invalid_value(std::string_view what, std::string_view text, std::string_view key,
                     std::string_view reason);
 
-ValueType<Selector> selector_value();     // interface name, altname or MAC
+ValueType<Selector> selector_value();  // interface name, altname or MAC
+// A selector, or "none" (held as nullopt).
+ValueType<std::optional<Selector>> selector_or_none_value();
 ValueType<Timeout> timespan_value();      // "30s", "1h 30min", "infinity"
 ValueType<Ipv4Cidr> subnet_value();       // a network: host bits are an error
 ValueType<Ipv4Address> address_value();   // a dotted quad

@@ -183,7 +183,9 @@ private:
         void verify() {
                 const Config& c = load_.config;
 
-                if (c.public_selector == c.private_selector) {
+                if (!c.private_selector)
+                        verify_single_eni();
+                else if (c.public_selector == *c.private_selector) {
                         const ConfigOrigin& public_at =
                                 origins_of<&Config::public_selector>().value;
                         const ConfigOrigin& private_at =
@@ -239,6 +241,28 @@ private:
                                       cat("Gateway=", c.gateway->str(), " is ", problem,
                                           ", not a usable next hop"));
                 }
+        }
+
+        // Private=none: the public ENI relays, and only for SourceCIDRs=;
+        // there is no private ENI to route back through.
+        void verify_single_eni() {
+                const Config& c = load_.config;
+                const ConfigOrigin& none_at = origins_of<&Config::private_selector>().value;
+                if (c.source_cidrs.empty())
+                        error(none_at, cat("Private=none (single-ENI mode) needs [NAT] "
+                                           "SourceCIDRs=: the networks the NAT relays for, e.g. "
+                                           "the VPC's CIDR blocks"));
+                const auto& subnet_at = origins_of<&Config::subnets>().items;
+                for (size_t i = 0; i < c.subnets.size(); ++i)
+                        error(subnet_at[i],
+                              cat("Subnets=", c.subnets[i].str(), " with Private=none (",
+                                  none_at.str(),
+                                  "): a single-ENI NAT has no return routes (the VPC routes to "
+                                  "the private subnets); list them in [NAT] SourceCIDRs="));
+                if (c.gateway)
+                        error(origins_of<&Config::gateway>().value,
+                              cat("Gateway= with Private=none (", none_at.str(),
+                                  "): a single-ENI NAT has no return routes"));
         }
 
         ConfigLoad load_;

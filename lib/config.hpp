@@ -17,7 +17,9 @@ namespace natd {
 
 struct Config {
         Selector public_selector = Selector::parse("device-number-0").value();
-        Selector private_selector = Selector::parse("device-number-1").value();
+        // None: single-ENI mode ([Interfaces] Private=none), the public ENI
+        // relays for SourceCIDRs= (hairpin).
+        std::optional<Selector> private_selector = Selector::parse("device-number-1").value();
         Timeout wait_timeout;  // infinity by default
         // Private subnets that send traffic through this NAT, in the order
         // configured, without duplicates.

@@ -82,6 +82,8 @@ private:
 };
 
 std::string interface_line(const InterfaceStatus& i) {
+        if (i.selector == "none" && i.name.empty())
+                return "none (single ENI: the public ENI relays)\n";
         std::string line = i.selector + " → ";
         if (i.name.empty())
                 return line + "(not found)\n";

@@ -85,6 +85,8 @@ Ipv4Address probe_host(const Ipv4Cidr& subnet, const std::vector<Link>& links) {
 }
 
 std::vector<Ipv4Cidr> forwarded_subnets(const NatPlan& plan) {
+        if (plan.single_eni)
+                return plan.source_cidrs;  // in and out through the one ENI
         std::vector<Ipv4Cidr> out{plan.private_subnet};
         for (const auto& r : plan.routes)
                 out.push_back(r.destination);
@@ -129,7 +131,7 @@ std::vector<std::string> check_data_path(const NatPlan& plan, const std::vector<
                 } else if (out.type != RTN_UNICAST) {
                         note(out_head, subnet,
                              " is not forwarded (route type " + std::to_string(out.type) + ")");
-                } else if (out.output_ifindex == priv.ifindex) {
+                } else if (out.output_ifindex == priv.ifindex && !plan.single_eni) {
                         // AL2023's net-utils adds a main-table default route via
                         // every ENI: once the public one goes, this one wins.
                         note(out_head, subnet,

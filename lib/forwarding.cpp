@@ -13,8 +13,8 @@ namespace {
 constexpr const char* kIpForwardPath = "/proc/sys/net/ipv4/ip_forward";
 
 // Kernel interface names never hold '/', so the name is one path component.
-std::string interface_path(const std::string& ifname) {
-        return "/proc/sys/net/ipv4/conf/" + ifname + "/forwarding";
+std::string interface_path(const std::string& ifname, const char* flag = "forwarding") {
+        return "/proc/sys/net/ipv4/conf/" + ifname + "/" + flag;
 }
 
 Status write_flag(const std::string& path, bool enabled) {
@@ -56,6 +56,18 @@ Result<bool> read_interface_forwarding(const std::string& ifname) {
 
 std::string interface_forwarding_key(const std::string& ifname) {
         return "net.ipv4.conf." + ifname + ".forwarding";
+}
+
+Status set_send_redirects(const std::string& conf, bool enabled) {
+        return write_flag(interface_path(conf, "send_redirects"), enabled);
+}
+
+Result<bool> read_send_redirects(const std::string& conf) {
+        return read_flag(interface_path(conf, "send_redirects"));
+}
+
+std::string send_redirects_key(const std::string& conf) {
+        return "net.ipv4.conf." + conf + ".send_redirects";
 }
 
 }  // namespace natd

@@ -23,4 +23,11 @@ Result<bool> read_interface_forwarding(const std::string& ifname);
 // "net.ipv4.conf.ens6.forwarding": the sysctl's name, for messages.
 std::string interface_forwarding_key(const std::string& ifname);
 
+// net.ipv4.conf.<conf>.send_redirects, `conf` an interface name or "all".
+// The kernel sends a redirect when either is 1: a single-ENI NAT turns both
+// off.
+Status set_send_redirects(const std::string& conf, bool enabled);
+Result<bool> read_send_redirects(const std::string& conf);
+std::string send_redirects_key(const std::string& conf);
+
 }  // namespace natd

@@ -98,9 +98,13 @@ Status KernelCommitter::set_conntrack(const ConntrackPlan& plan) {
 Status KernelCommitter::set_forwarding(const NatPlan& plan) {
         if (auto s = set_ipv4_forwarding(plan.forwarding); !s.ok())
                 return s;
-        for (const auto* i : {&plan.private_interface, &plan.public_interface})
+        for (const auto* i : nat_interfaces(plan))
                 if (auto s = set_interface_forwarding(i->name, plan.forwarding); !s.ok())
                         return s;
+        if (plan.no_redirects)
+                for (const auto& conf : {std::string("all"), plan.public_interface.name})
+                        if (auto s = set_send_redirects(conf, false); !s.ok())
+                                return s;
         return Ok{};
 }
 
@@ -124,10 +128,19 @@ Verification KernelCommitter::verify(const NatPlan& plan) {
         };
         check(read_ipv4_forwarding(), "net.ipv4.ip_forward");
         // The kernel asks the input interface: both directions need both.
-        for (const auto* i : {&plan.private_interface, &plan.public_interface})
+        for (const auto* i : nat_interfaces(plan))
                 check(read_interface_forwarding(i->name), interface_forwarding_key(i->name));
         if (all_read)
                 v.forwarding_enabled = all_on;
+        // Part of forwarding: SetForwarding turns them off again.
+        if (plan.no_redirects)
+                for (const auto& conf : {std::string("all"), plan.public_interface.name}) {
+                        auto on = read_send_redirects(conf);
+                        if (!on.ok())
+                                v.forwarding.push_back(on.error());
+                        else if (on.value())
+                                v.forwarding.push_back(send_redirects_key(conf) + " is 1");
+                }
 
         auto conntrack = check_conntrack(plan.conntrack);
         v.conntrack = std::move(conntrack.drift);

@@ -13,6 +13,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "conntrack-settings.hpp"
+#include "forwarding.hpp"
 #include "kernel-status.hpp"
 #include "networkd-state.hpp"
 #include "teardown.hpp"
@@ -158,11 +159,21 @@ int Manager::rearm_poll(SdEventSourcePtr& slot, uint64_t usec) {
 
 void Manager::poll_conntrack_usage() {
         // Connections come and go without events natd could watch, and
-        // nothing announces a changed conntrack sysctl: natd looks itself.
+        // nothing announces a changed conntrack sysctl, nor send_redirects
+        // (forwarding has RTM_NEWNETCONF): natd looks itself.
         if (auto usage = read_conntrack_usage(); usage.ok())
                 reconciler_.note_conntrack_usage(usage.value().count, usage.value().max);
+        auto redirects_on = [](const NatPlan& plan) {
+                if (!plan.no_redirects)
+                        return false;
+                for (const auto& conf : {std::string("all"), plan.public_interface.name})
+                        if (auto on = read_send_redirects(conf); !on.ok() || on.value())
+                                return true;
+                return false;
+        };
         if (const auto& applied = reconciler_.memory().applied;
-            applied && !check_conntrack(applied->plan.conntrack).drift.empty())
+            applied && (!check_conntrack(applied->plan.conntrack).drift.empty() ||
+                        redirects_on(applied->plan)))
                 schedule_reconcile();
         if (int r = rearm_poll<&Manager::poll_conntrack_usage>(conntrack_poll_, kConntrackPollUsec);
             r < 0)
@@ -498,7 +509,10 @@ void Manager::refresh_status() {
                 return i;
         };
         s.public_interface = describe_interface(config_.public_selector);
-        s.private_interface = describe_interface(config_.private_selector);
+        if (config_.private_selector)
+                s.private_interface = describe_interface(*config_.private_selector);
+        else
+                s.private_interface.selector = "none";  // single-ENI mode
         const auto& verification = reconciler_.verification();
         if (verification) {
                 s.forwarding = verification->forwarding_enabled;

@@ -10,8 +10,11 @@ constexpr const char* kHeader =
         "# /etc/natd/natd.conf\n";
 }  // namespace
 
-PersistedFile sysctl_file(const ConntrackPlan& conntrack) {
+PersistedFile sysctl_file(const ConntrackPlan& conntrack, bool no_redirects) {
         std::string text = std::string(kHeader) + "net.ipv4.ip_forward = 1\n";
+        if (no_redirects)
+                text += "net.ipv4.conf.all.send_redirects = 0\n"
+                        "net.ipv4.conf.default.send_redirects = 0\n";
         std::istringstream lines(render_conntrack_sysctls(conntrack));
         for (std::string line; std::getline(lines, line);)
                 text += "-" + line + "\n";

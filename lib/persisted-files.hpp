@@ -28,7 +28,9 @@ inline constexpr const char* kDropinName = "natd.conf";
 // ip_forward, and the conntrack settings of `conntrack` with systemd-sysctl's
 // "-" (a failure is no error: nf_conntrack may not be loaded yet at boot,
 // and its global settings are read-only outside the initial namespace).
-PersistedFile sysctl_file(const ConntrackPlan& conntrack);
+// `no_redirects` (single-ENI mode): send_redirects off for all interfaces
+// and new ones; natd turns it off on the ENI itself when it starts.
+PersistedFile sysctl_file(const ConntrackPlan& conntrack, bool no_redirects = false);
 
 // Whether `path` has the shape of a file natd writes: kSysctlFile, or
 // kNetworkdConfigDir/<name>.network.d/kDropinName with <name> one path
@@ -43,7 +45,7 @@ bool is_persisted_file_path(std::string_view path);
 // before its per-ENI 70-<if>.network exists), the drop-in would apply to
 // the wrong links: it goes to net-utils' convention 70-<ifname>.network.d/.
 struct DropinLocation {
-        std::filesystem::path path;
+        std::filesystem::path path;  // empty: no drop-in (single-ENI mode)
         // networkd configures the routes from this drop-in.
         bool used_by_networkd = false;
         // The .network file networkd applies to the ENI when natd will not

@@ -52,25 +52,37 @@ std::string Waiting::str() const {
         return join(reasons);
 }
 
+std::vector<const ResolvedInterface*> nat_interfaces(const NatPlan& plan) {
+        if (plan.single_eni)
+                return {&plan.public_interface};
+        return {&plan.private_interface, &plan.public_interface};
+}
+
 PlanOutcome make_plan(const Config& config, const std::vector<Link>& links,
                       const HostFacts& facts) {
         Waiting waiting;
         const Link* pub = resolve_role("public", config.public_selector, links, waiting.reasons);
-        const Link* priv = resolve_role("private", config.private_selector, links, waiting.reasons);
-        if (pub != nullptr && priv != nullptr && pub->ifindex == priv->ifindex) {
+        const bool single_eni = !config.private_selector;
+        const Link* priv = single_eni ? pub
+                                      : resolve_role("private", *config.private_selector, links,
+                                                     waiting.reasons);
+        if (!single_eni && pub != nullptr && priv != nullptr && pub->ifindex == priv->ifindex) {
                 waiting.reasons.push_back("public (" + config.public_selector.str() +
-                                          ") and private (" + config.private_selector.str() +
+                                          ") and private (" + config.private_selector->str() +
                                           ") select the same interface " + pub->name);
                 return waiting;
         }
         // Routes cannot go through a link that is down ("Network is down"):
         // a link taken down to be renamed comes back up moments later.
-        if (priv != nullptr && !priv->up)
+        // Single ENI: no routes, and the data path check says what a public
+        // ENI that is down or has no address breaks.
+        if (!single_eni && priv != nullptr && !priv->up)
                 waiting.reasons.push_back("private interface " + priv->name + " (" +
-                                          config.private_selector.str() + "): link is down");
-        else if (priv != nullptr && priv->ipv4.empty())
+                                          config.private_selector->str() + "): link is down");
+        else if (!single_eni && priv != nullptr && priv->ipv4.empty())
                 waiting.reasons.push_back("private interface " + priv->name + " (" +
-                                          config.private_selector.str() + "): no IPv4 address yet");
+                                          config.private_selector->str() +
+                                          "): no IPv4 address yet");
         // Required but impossible: nothing is applied, and status says why.
         if (config.flow_offload == FlowOffload::Yes && !facts.no_flowtables.empty())
                 waiting.reasons.push_back(
@@ -81,11 +93,20 @@ PlanOutcome make_plan(const Config& config, const std::vector<Link>& links,
 
         NatPlan plan;
         plan.public_interface = {config.public_selector.str(), pub->ifindex, pub->name};
-        plan.private_interface = {config.private_selector.str(), priv->ifindex, priv->name};
-        // The kernel lists the primary address first: the ENI's own address.
-        plan.private_subnet = priv->ipv4.front().network();
-        plan.gateway = config.gateway.value_or(plan.private_subnet.first_host());
-        plan.source_cidrs = resolve_source_cidrs(config, plan.private_subnet);
+        plan.single_eni = single_eni;
+        plan.no_redirects = single_eni;
+        if (single_eni) {
+                plan.private_interface = {"none", pub->ifindex, pub->name};
+                // Required with Private=none (config.cpp).
+                plan.source_cidrs = config.source_cidrs;
+        } else {
+                plan.private_interface = {config.private_selector->str(), priv->ifindex,
+                                          priv->name};
+                // The kernel lists the primary address first: the ENI's own address.
+                plan.private_subnet = priv->ipv4.front().network();
+                plan.gateway = config.gateway.value_or(plan.private_subnet.first_host());
+                plan.source_cidrs = resolve_source_cidrs(config, plan.private_subnet);
+        }
         std::vector<Ipv4Address> pool;
         for (const auto& a : config.nat_addresses) {
                 const bool assigned =
@@ -110,8 +131,10 @@ PlanOutcome make_plan(const Config& config, const std::vector<Link>& links,
         plan.ruleset =
                 make_nat_ruleset({pub->name, priv->name, plan.source_cidrs, config.forward_policy,
                                   config.port_allocation, config.port_range, config.clamp_mss,
-                                  flow_offload, std::move(pool), config.pool_mode});
+                                  flow_offload, std::move(pool), config.pool_mode, single_eni});
         plan.conntrack = plan_conntrack(config, facts.memory_bytes);
+        if (single_eni)
+                return plan;  // Subnets= is empty (config.cpp): no routes
         // Inside or equal: a wider destination (the VPC's CIDR) is fine, the
         // connected routes stay more specific.
         auto within = [](const Ipv4Cidr& inner, const Ipv4Cidr& outer) {
@@ -146,6 +169,8 @@ PlanOutcome make_plan(const Config& config, const std::vector<Link>& links,
 }
 
 std::string summarize(const NatPlan& plan) {
+        if (plan.single_eni)
+                return "NAT on " + plan.public_interface.name + " (single ENI)";
         std::string out = "NAT " + plan.private_interface.name + " -> " +
                           plan.public_interface.name + ", " + std::to_string(plan.routes.size()) +
                           " return route" + (plan.routes.size() == 1 ? "" : "s");

@@ -37,12 +37,22 @@ struct ResolvedInterface {
 
 struct NatPlan {
         ResolvedInterface public_interface;
+        // Single-ENI mode: the public interface again, selector "none".
         ResolvedInterface private_interface;
-        Ipv4Cidr private_subnet;  // the private ENI's own subnet
+        // [Interfaces] Private=none: traffic from SourceCIDRs= arrives on the
+        // public ENI and leaves through it (hairpin). No return routes, no
+        // drop-in: the ENI's subnet router reaches the private subnets.
+        bool single_eni = false;
+        Ipv4Cidr private_subnet;  // the private ENI's own subnet; single ENI: unused
         // [NAT] SourceCIDRs= with its default resolved (resolve_source_cidrs).
         std::vector<Ipv4Cidr> source_cidrs;
         Ipv4Address gateway;
         bool forwarding = true;
+        // Single ENI: net.ipv4.conf.{all,PUBLIC}.send_redirects = 0. A packet
+        // forwarded out of the interface it came in on makes the kernel send
+        // the sender an ICMP redirect to the next hop; private hosts must
+        // keep sending through the NAT.
+        bool no_redirects = false;
         RulesetPlan ruleset;
         ConntrackPlan conntrack;
         std::vector<RoutePlan> routes;
@@ -87,7 +97,12 @@ struct HostFacts {
 PlanOutcome make_plan(const Config& config, const std::vector<Link>& links,
                       const HostFacts& facts = {});
 
-// "NAT ens6 -> ens5, 2 return routes via 10.0.1.1", for STATUS= and logs.
+// The interfaces natd sets forwarding on: private and public, or the one
+// ENI in single-ENI mode.
+std::vector<const ResolvedInterface*> nat_interfaces(const NatPlan& plan);
+
+// "NAT ens6 -> ens5, 2 return routes via 10.0.1.1" (single ENI: "NAT on
+// ens5 (single ENI)"), for STATUS= and logs.
 std::string summarize(const NatPlan& plan);
 
 }  // namespace natd

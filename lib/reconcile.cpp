@@ -34,6 +34,8 @@ void reset_for_new_target(Memory& m, const Target& target, const Observed& o,
         if (target.dropin.used_by_networkd && o.networkd_reachable) {
                 m.routes = RouteOwnership::NetworkdPending;
                 m.networkd_deadline_usec = o.now_usec + options.networkd_grace_usec;
+        } else if (target.plan.single_eni) {
+                m.routes = RouteOwnership::Natd;  // none to install
         } else {
                 m.routes = RouteOwnership::Natd;
                 const std::string& eni = target.plan.private_interface.name;
@@ -263,8 +265,12 @@ void report(const Desired& desired, const Target* t, const Observed& o, Memory& 
                 r.waiting_for = desired.waiting;
                 r.status = "Waiting for " + join(desired.waiting);
                 if (t != nullptr)
-                        r.status += "; keeping NAT " + t->plan.private_interface.name + " -> " +
-                                    t->plan.public_interface.name + " in place";
+                        r.status += "; keeping " +
+                                    (t->plan.single_eni
+                                             ? summarize(t->plan)
+                                             : "NAT " + t->plan.private_interface.name + " -> " +
+                                                       t->plan.public_interface.name) +
+                                    " in place";
                 if (!failures.empty())
                         r.status += "; repair failing: " + join(failures) + retry;
         } else if (!failures.empty()) {
@@ -341,8 +347,11 @@ void report(const Desired& desired, const Target* t, const Observed& o, Memory& 
 }  // namespace
 
 std::vector<PersistedFile> target_files(const Target& target) {
-        return {sysctl_file(target.plan.conntrack),
-                {target.dropin.path, render_route_dropin(target.plan.routes)}};
+        std::vector<PersistedFile> files{
+                sysctl_file(target.plan.conntrack, target.plan.no_redirects)};
+        if (!target.dropin.path.empty())
+                files.push_back({target.dropin.path, render_route_dropin(target.plan.routes)});
+        return files;
 }
 
 const char* part_name(Part part) {
@@ -448,11 +457,13 @@ Decision reconcile(const Desired& desired, const Observed& o, Memory m,
 
         if (desired.target && desired.target != m.applied) {
                 const auto& plan = desired.target->plan;
-                d.log.push_back({LogLine::Info, "Configuring " + summarize(plan) + " (private " +
-                                                        plan.private_interface.selector + " is " +
-                                                        plan.private_interface.name + ", public " +
-                                                        plan.public_interface.selector + " is " +
-                                                        plan.public_interface.name + ")"});
+                std::string which = "public " + plan.public_interface.selector + " is " +
+                                    plan.public_interface.name;
+                if (!plan.single_eni)
+                        which = "private " + plan.private_interface.selector + " is " +
+                                plan.private_interface.name + ", " + which;
+                d.log.push_back(
+                        {LogLine::Info, "Configuring " + summarize(plan) + " (" + which + ")"});
                 reset_for_new_target(m, *desired.target, o, options, d);
         }
 

@@ -47,6 +47,8 @@ Desired desire(const Config& config, const std::vector<Link>& links, const HostF
         if (auto* waiting = std::get_if<Waiting>(&outcome))
                 return {std::nullopt, std::move(waiting->reasons)};
         auto& plan = std::get<NatPlan>(outcome);
+        if (plan.single_eni)
+                return {Target{std::move(plan), DropinLocation{}}, {}};
         bool pinned = false;
         const auto managed = networkd_links.find(plan.private_interface.ifindex);
         for (const auto& l : links)
@@ -151,9 +153,9 @@ Observed Reconciler::observe(const Inputs& in, const Target* target,
                 });
         const auto files = target_files(*target);
         o.files_current = host_.files_in_sync(files);
-        o.dropin_current = host_.file_current(files.back());
+        o.dropin_current = target->dropin.path.empty() || host_.file_current(files.back());
         if (auto it = networkd_links.find(target->plan.private_interface.ifindex);
-            it != networkd_links.end())
+            !target->plan.single_eni && it != networkd_links.end())
                 o.networkd_link = it->second;
         for (const auto& l : in.links)
                 if (l.ifindex == target->plan.private_interface.ifindex)

@@ -100,7 +100,9 @@ RulesetPlan make_nat_ruleset(const NatRulesetInput& input) {
         }
         // Invalid packets first: conntrack cannot NAT them, and accepted they
         // would leave with their private source address.
-        rule("forward", RuleRole::DropInvalid, {from_private, MatchInvalid{}}, RuleAction::Drop);
+        if (!input.single_eni)
+                rule("forward", RuleRole::DropInvalid, {from_private, MatchInvalid{}},
+                     RuleAction::Drop);
         rule("forward", RuleRole::DropInvalid, {from_public, MatchInvalid{}}, RuleAction::Drop);
         // Before forward-out accepts them: SYNs to the internet carry an MSS
         // the path can take. The kernel only ever lowers an MSS.
@@ -112,12 +114,15 @@ RulesetPlan make_nat_ruleset(const NatRulesetInput& input) {
         for (const auto& cidr : input.source_cidrs)
                 rule("forward", RuleRole::ForwardOut,
                      {from_private, to_public, MatchSourcePrefix{cidr}}, RuleAction::Accept);
-        rule("forward", RuleRole::DropOut, {from_private, to_public}, RuleAction::Drop);
+        // Single ENI: the rest of public -> public is drop-hairpin's, below.
+        if (!input.single_eni)
+                rule("forward", RuleRole::DropOut, {from_private, to_public}, RuleAction::Drop);
         // Replies: the connection was let out and answered, so conntrack
         // has it established; the kernel offloads it then, both directions.
         if (input.flow_offload) {
-                plan.flowtable =
-                        FlowtablePlan{"ft", {input.public_ifname, input.private_ifname}, 0};
+                plan.flowtable = FlowtablePlan{"ft", {input.public_ifname}, 0};
+                if (!input.single_eni)
+                        plan.flowtable->devices.push_back(input.private_ifname);
                 for (uint8_t protocol : {uint8_t{IPPROTO_TCP}, uint8_t{IPPROTO_UDP}})
                         rule("forward", RuleRole::FlowOffload,
                              {from_public, to_private, MatchProtocol{protocol}},
@@ -125,7 +130,10 @@ RulesetPlan make_nat_ruleset(const NatRulesetInput& input) {
         }
         rule("forward", RuleRole::ReturnIn, {from_public, to_private, MatchEstablishedRelated{}},
              RuleAction::Accept);
-        rule("forward", RuleRole::DropIn, {from_public, to_private}, RuleAction::Drop);
+        // Single ENI: public -> public that is neither from a source CIDR nor
+        // a reply: the NAT relays for nobody else, nor lets the internet in.
+        if (!input.single_eni)
+                rule("forward", RuleRole::DropIn, {from_public, to_private}, RuleAction::Drop);
         rule("forward", RuleRole::DropHairpin, {from_public, to_public}, RuleAction::Drop);
         // A counted rule rather than the chain's policy: operators see in
         // status what it dropped, and the chain's policy stays accept either

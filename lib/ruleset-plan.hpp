@@ -139,6 +139,9 @@ struct NatRulesetInput {
         // Non-empty: SNAT to these instead of masquerade.
         std::vector<Ipv4Address> snat_addresses;
         PoolMode pool_mode = PoolMode::Persistent;
+        // Private=none: private_ifname is public_ifname; NAT traffic comes
+        // in and goes out on it (hairpin).
+        bool single_eni = false;
 };
 
 // The NAT between a private and a public interface: masquerade and forward
@@ -146,7 +149,9 @@ struct NatRulesetInput {
 // when established or related; drop invalid packets, public->public and the
 // rest of both directions; with ForwardPolicy=drop, drop everything else
 // too. Masquerade with the configured port allocation and range; clamp the
-// MSS of SYNs to the internet. doc/ruleset.txt describes every rule.
+// MSS of SYNs to the internet. Single ENI: public->public from the source
+// CIDRs out, established or related back, the rest of public->public
+// dropped. doc/ruleset.txt describes every rule.
 RulesetPlan make_nat_ruleset(const NatRulesetInput& input);
 
 // "iifname ens6 oifname ens5 counter masquerade", for logs and status.

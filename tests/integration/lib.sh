@@ -232,19 +232,24 @@ vpc_create() {
 
     # The VPC router (the private subnets' route tables) and the private hosts.
     ip netns exec "$NS_RTR" sysctl -q -w net.ipv4.ip_forward=1
-    for n in "${HOST_NETS[@]}"; do
-        ip link add name "r-h$n" netns "$NS_RTR" type veth peer name eth0 netns "${PFX}h$n"
-        ip -n "$NS_RTR" addr add "10.0.$n.1/24" dev "r-h$n"
-        ip -n "$NS_RTR" link set "r-h$n" up
-        ip -n "${PFX}h$n" addr add "10.0.$n.10/24" dev eth0
-        ip -n "${PFX}h$n" link set eth0 up
-        ip -n "${PFX}h$n" route add default via "10.0.$n.1"
-    done
+    for n in "${HOST_NETS[@]}"; do private_host_add "$n"; done
 
     start_server "$NS_INET" internet
     # The listener check 2 tries to reach from the internet.
     start_server "${PFX}h2" h2
     info "simulated VPC built: internet $INET_IP, NAT public ENI $PUB_DEV $PUB_IP ($(altname_for 0 "$style")), private hosts $(printf '10.0.%s.10 ' "${HOST_NETS[@]}")"
+}
+
+# private_host_add N: private host h<N> (namespace ${PFX}h<N>, created
+# before) at 10.0.<N>.10 behind the VPC router's r-h<N> 10.0.<N>.1.
+private_host_add() {
+    local n=$1
+    ip link add name "r-h$n" netns "$NS_RTR" type veth peer name eth0 netns "${PFX}h$n"
+    ip -n "$NS_RTR" addr add "10.0.$n.1/24" dev "r-h$n"
+    ip -n "$NS_RTR" link set "r-h$n" up
+    ip -n "${PFX}h$n" addr add "10.0.$n.10/24" dev eth0
+    ip -n "${PFX}h$n" link set eth0 up
+    ip -n "${PFX}h$n" route add default via "10.0.$n.1"
 }
 
 # altname_for DEVICE_NUMBER STYLE

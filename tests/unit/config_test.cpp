@@ -78,7 +78,7 @@ TEST_CASE("no configuration at all means the defaults", "[config]") {
                 const auto c = parse_ok(sources);
                 CHECK(c == Config{});
                 CHECK(c.public_selector.str() == "device-number-0");
-                CHECK(c.private_selector.str() == "device-number-1");
+                CHECK(c.private_selector->str() == "device-number-1");
                 CHECK_FALSE(c.wait_timeout.has_value());
                 CHECK(c.subnets.empty());
                 CHECK_FALSE(c.gateway.has_value());
@@ -100,8 +100,8 @@ TEST_CASE("a complete configuration", "[config]") {
                                  "Gateway=10.0.0.1";  // no final newline
         const auto c = parse_ok({{"natd.conf", text}});
         CHECK(c.public_selector == Selector::parse("ens5").value());
-        CHECK(c.private_selector.str() == "0a:1b:2c:3d:4e:5f");
-        CHECK(c.private_selector.is_mac());
+        CHECK(c.private_selector->str() == "0a:1b:2c:3d:4e:5f");
+        CHECK(c.private_selector->is_mac());
         CHECK(c.wait_timeout == microseconds{90000000});
         CHECK(subnet_strings(c) == Strings{"10.0.1.0/24", "10.0.2.0/24", "10.0.3.0/24"});
         CHECK(c.gateway == Ipv4Address::parse("10.0.0.1").value());
@@ -128,7 +128,7 @@ TEST_CASE("scalars: last assignment wins, empty restores the default", "[config]
                         {"override.conf", "[Interfaces]\nPrivate=eth3\n"},
                 });
                 CHECK(c.public_selector.str() == "eth0");
-                CHECK(c.private_selector.str() == "eth3");
+                CHECK(c.private_selector->str() == "eth3");
                 CHECK(c.wait_timeout == microseconds{30000000});
                 CHECK(c.gateway->str() == "10.0.0.1");
         }
@@ -801,4 +801,26 @@ TEST_CASE("every key's value has an origin", "[config]") {
         CHECK(subnet_strings(load.config) == Strings{"10.0.1.0/24", "10.0.2.0/24", "10.0.3.0/24"});
         CHECK(items == Strings{"a.conf:5", "a.conf:5", "b.conf:3"});
         CHECK(origin("Subnets").value.is_default());
+}
+
+TEST_CASE("Private=none: single-ENI mode needs SourceCIDRs= and takes no routes", "[config]") {
+        const auto single = parse_ok({{"a.conf", "[Interfaces]\nPrivate=none\n"
+                                                 "[NAT]\nSourceCIDRs=10.0.0.0/16\n"}});
+        CHECK_FALSE(single.private_selector);
+        CHECK(single.source_cidrs == std::vector{Ipv4Cidr::parse("10.0.0.0/16").value()});
+        // An empty assignment restores the default ENI, as for every scalar.
+        const auto back = parse_ok({{"a.conf", "[Interfaces]\nPrivate=none\nPrivate=\n"}});
+        REQUIRE(back.private_selector);
+        CHECK(back.private_selector->str() == "device-number-1");
+
+        CHECK(errors_of({{"a.conf", "[Interfaces]\nPrivate=none\n"}}) ==
+              Strings{"a.conf:2: Private=none (single-ENI mode) needs [NAT] SourceCIDRs=: the "
+                      "networks the NAT relays for, e.g. the VPC's CIDR blocks"});
+        CHECK(errors_of({{"a.conf", "[Interfaces]\nPrivate=none\n[NAT]\nSourceCIDRs=10.0.0.0/16\n"},
+                         {"b.conf", "[Routes]\nSubnets=10.0.2.0/24\nGateway=10.0.1.1\n"}}) ==
+              Strings{"b.conf:2: Subnets=10.0.2.0/24 with Private=none (a.conf:2): a single-ENI "
+                      "NAT has no return routes (the VPC routes to the private subnets); list "
+                      "them in [NAT] SourceCIDRs=",
+                      "b.conf:3: Gateway= with Private=none (a.conf:2): a single-ENI NAT has no "
+                      "return routes"});
 }

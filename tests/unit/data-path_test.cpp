@@ -161,3 +161,19 @@ TEST_CASE("the public ENI down, without carrier or without an address is one sen
         w.links.erase(w.links.begin());
         CHECK(w.check() == std::vector<std::string>{"public interface ens5 is gone"});
 }
+
+TEST_CASE("single ENI: both directions through the public ENI are the data path") {
+        World w;
+        w.plan.single_eni = true;
+        w.plan.private_interface = {"none", kPublic, "ens5"};
+        w.plan.routes.clear();
+        w.plan.source_cidrs = {cidr("10.0.0.0/16")};
+        w.inbound = {0, RTN_UNICAST, kPublic, ip("203.0.113.1")};
+        CHECK(w.check().empty());
+        REQUIRE(w.asked.size() == 2);  // the source CIDRs, not a private subnet
+        CHECK(w.asked[0] == RouteQuery{ip("10.0.255.254"), kInternetProbe, kPublic});
+        CHECK(w.asked[1] == RouteQuery{kInternetProbe, ip("10.0.255.254"), kPublic});
+        // Replies that would leave elsewhere are still named.
+        w.inbound = {0, RTN_UNICAST, kDocker, ip("172.17.0.2")};
+        CHECK(mentions(w.check(), "return traffic to 10.0.0.0/16 would leave through docker0"));
+}

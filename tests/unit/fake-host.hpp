@@ -26,6 +26,8 @@ public:
         bool forwarding = false;
         // net.ipv4.conf.<if>.forwarding switched apart from ip_forward.
         std::map<std::string, bool> interface_forwarding;
+        // net.ipv4.conf.<all|if>.send_redirects; missing: the kernel's 1.
+        std::map<std::string, bool> send_redirects;
         // Answers route lookups; unset: a kernel that forwards as planned
         // (out of the public interface via its gateway, back to the private).
         std::function<RouteAnswer(const RouteQuery&)> route_lookup;
@@ -83,6 +85,10 @@ public:
                         forwarding = plan.forwarding;
                         interface_forwarding.erase(plan.public_interface.name);
                         interface_forwarding.erase(plan.private_interface.name);
+                        if (plan.no_redirects)
+                                for (const auto& conf :
+                                     {std::string("all"), plan.public_interface.name})
+                                        send_redirects[conf] = false;
                 }
                 return Ok{};
         }
@@ -136,6 +142,12 @@ public:
                                                        (it->second ? "1" : "0"));
                                 v.forwarding_enabled = false;
                         }
+                if (plan.no_redirects)
+                        for (const auto& conf : {std::string("all"), plan.public_interface.name})
+                                if (auto it = send_redirects.find(conf);
+                                    it == send_redirects.end() || it->second)
+                                        v.forwarding.push_back("net.ipv4.conf." + conf +
+                                                               ".send_redirects is 1");
                 if (conntrack != plan.conntrack)
                         v.conntrack.emplace_back(conntrack
                                                          ? "conntrack's settings differ"

@@ -350,3 +350,41 @@ TEST_CASE("SourceCIDRs defaults to Subnets plus the private ENI's subnet", "[pla
                                       "masquerade"});
         }
 }
+
+TEST_CASE("Single ENI: the public ENI relays for SourceCIDRs, no routes, no redirects", "[plan]") {
+        Config config;
+        config.private_selector.reset();
+        config.source_cidrs = {cidr("10.0.0.0/16")};
+        // Only the public ENI: a second one is no private ENI here.
+        auto links = two_enis();
+        links.pop_back();
+        const auto outcome = natd::make_plan(config, links);
+        REQUIRE(std::holds_alternative<NatPlan>(outcome));
+        const auto& plan = std::get<NatPlan>(outcome);
+        CHECK(plan.single_eni);
+        CHECK(plan.no_redirects);
+        CHECK(plan.private_interface == natd::ResolvedInterface{"none", 2, "ens5"});
+        CHECK(plan.source_cidrs == config.source_cidrs);
+        CHECK(plan.routes.empty());
+        CHECK(plan.route_problems.empty());
+        REQUIRE(natd::nat_interfaces(plan).size() == 1);
+        CHECK(natd::nat_interfaces(plan)[0]->name == "ens5");
+        CHECK(natd::summarize(plan) == "NAT on ens5 (single ENI)");
+        for (const auto& r : plan.ruleset.rules)
+                for (const auto& m : r.matches)
+                        if (const auto* i = std::get_if<natd::MatchInputInterface>(&m))
+                                CHECK(i->name == "ens5");
+
+        SECTION("waits for the public ENI only") {
+                const auto w = std::get<Waiting>(natd::make_plan(config, {links[0]}));
+                CHECK(w.reasons ==
+                      std::vector<std::string>{
+                              "public interface (device-number-0): no interface matches"});
+        }
+        SECTION("two-ENI plans turn nothing off") {
+                const auto two = std::get<NatPlan>(natd::make_plan(Config{}, two_enis()));
+                CHECK_FALSE(two.single_eni);
+                CHECK_FALSE(two.no_redirects);
+                CHECK(natd::nat_interfaces(two).size() == 2);
+        }
+}

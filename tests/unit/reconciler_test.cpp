@@ -772,3 +772,43 @@ TEST_CASE("retry delays double from the minimum to the maximum, with jitter") {
         CHECK(natd::retry_delay_usec(3, 0.999999, o) >= 599 * 1000);
         CHECK(natd::retry_delay_usec(50, 0.5, o) == 30 * kSecond);
 }
+
+TEST_CASE("single ENI: one ENI, no routes, no drop-in, redirects off and kept off") {
+        Lab lab;
+        lab.config.subnets.clear();
+        lab.config.private_selector.reset();
+        lab.config.source_cidrs = {cidr("10.0.0.0/16")};
+        lab.host.bus = true;
+        lab.host.networkd[2] = {"/etc/systemd/network/70-ens5.network", "configured",
+                                natd::NetworkMatch{{}, {}, {"ens5"}}};
+        lab.step();
+        REQUIRE(lab.state() == ManagerState::Ready);
+        CHECK(lab.status() == "Ready: NAT on ens5 (single ENI), verified");
+        CHECK(lab.kernel_as_planned());
+        CHECK(lab.host.routes.empty());
+        CHECK(lab.host.count("sync_own_routes") == 0);
+        CHECK(lab.host.pending_reloads.empty());  // nothing for networkd to read
+        REQUIRE(lab.host.files.size() == 1);
+        const auto& sysctl = lab.host.files.begin()->second;
+        CHECK(lab.host.files.begin()->first == natd::kSysctlFile);
+        CHECK(sysctl.find("net.ipv4.conf.all.send_redirects = 0\n") != std::string::npos);
+        CHECK(lab.host.send_redirects.at("all") == false);
+        CHECK(lab.host.send_redirects.at("ens5") == false);
+
+        // Turned back on by someone: a forwarding repair.
+        lab.host.send_redirects["all"] = true;
+        lab.step();
+        CHECK(lab.state() == ManagerState::Ready);
+        CHECK(lab.host.send_redirects.at("all") == false);
+        CHECK(lab.reconciler.memory().repairs == 1);
+
+        // Back to two ENIs: the drop-in and routes come, the sysctl file
+        // no longer turns redirects off.
+        lab.config = Config{};
+        for (const char* s : {"10.0.1.0/24", "10.0.2.0/24"})
+                lab.config.subnets.push_back(cidr(s));
+        lab.attach_private();
+        lab.step();
+        CHECK(lab.host.files.size() == 2);
+        CHECK(lab.host.files.at(natd::kSysctlFile).find("send_redirects") == std::string::npos);
+}

@@ -143,3 +143,26 @@ TEST_CASE("Rule roles have stable names", "[ruleset]") {
         CHECK(std::string(natd::rule_role_name(RuleRole::DropHairpin)) == "drop-hairpin");
         CHECK(std::string(natd::rule_role_name(RuleRole::DropOther)) == "drop-other");
 }
+
+TEST_CASE("Single ENI: hairpin from the source CIDRs out, replies back, nothing else relayed",
+          "[ruleset]") {
+        auto in = input(ForwardPolicy::Drop);
+        in.private_ifname = "ens5";
+        in.single_eni = true;
+        in.clamp_mss = {natd::ClampMss::Mode::Auto, 0};
+        CHECK(described(natd::make_nat_ruleset(in)) ==
+              R"(postrouting: masquerade: iifname ens5 oifname ens5 ip saddr 10.0.2.0/24 counter masquerade
+postrouting: masquerade: iifname ens5 oifname ens5 ip saddr 10.0.1.0/24 counter masquerade
+forward: drop-invalid: iifname ens5 ct state invalid counter drop
+forward: clamp-mss: iifname ens5 oifname ens5 tcp flags syn / syn,rst counter tcp option maxseg size set rt mtu
+forward: forward-out: iifname ens5 oifname ens5 ip saddr 10.0.2.0/24 counter accept
+forward: forward-out: iifname ens5 oifname ens5 ip saddr 10.0.1.0/24 counter accept
+forward: return-in: iifname ens5 oifname ens5 ct state established,related counter accept
+forward: drop-hairpin: iifname ens5 oifname ens5 counter drop
+forward: drop-other: counter drop
+)");
+        in.flow_offload = true;
+        const auto offloaded = natd::make_nat_ruleset(in);
+        REQUIRE(offloaded.flowtable);
+        CHECK(offloaded.flowtable->devices == std::vector<std::string>{"ens5"});
+}
