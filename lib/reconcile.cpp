@@ -341,8 +341,11 @@ void report(const Desired& desired, const Target* t, const Observed& o, Memory& 
 }  // namespace
 
 std::vector<PersistedFile> target_files(const Target& target) {
-        return {sysctl_file(target.plan.conntrack),
-                {target.dropin.path, render_route_dropin(target.plan.routes)}};
+        std::vector<PersistedFile> files{sysctl_file(target.plan.conntrack)};
+        if (auto modprobe = modprobe_file(target.plan.conntrack))
+                files.push_back(std::move(*modprobe));
+        files.push_back({target.dropin.path, render_route_dropin(target.plan.routes)});
+        return files;
 }
 
 const char* part_name(Part part) {
