@@ -51,9 +51,11 @@ MODES=(sequential random fully-random)
 CASES=(many-clients same-port)
 DST_PORT=8080
 
+# usage [RC]: the usage lines of this header; on stderr unless RC is 0.
 usage() {
-    sed -n '/^# Usage:/,/^# Needs root/p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
-    exit 2
+    local rc=${1:-2}
+    sed -n '/^# Usage:/,/deleted on exit\.$/p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&"$((rc == 0 ? 1 : 2))"
+    exit "$rc"
 }
 while (($#)); do
     case $1 in
@@ -64,7 +66,7 @@ while (($#)); do
         --concurrency) CONCURRENCY=$2; shift ;;
         --port-range) PORT_RANGE=$2; shift ;;
         --out) OUT=$2; shift ;;
-        -h | --help) usage ;;
+        -h | --help) usage 0 ;;
         -*) echo "port-allocation.sh: unknown option $1" >&2; usage ;;
         *) break ;;
     esac
