@@ -105,7 +105,8 @@ for n in "${HOST_NETS[@]}"; do
     HOST_SOURCES[$n]=$list
     ip netns exec "${PFX}h$n" sysctl -q -w net.ipv4.ip_local_port_range="$EPHEMERAL_FIRST 60999"
 done
-# The destination: two accept-and-reset servers sharing the port.
+# The destination: two servers sharing the port (SO_REUSEPORT); each
+# accepts and closes a connection once its client has reset it.
 ip netns exec "$NS_INET" sysctl -q -w net.core.somaxconn=8192 net.ipv4.tcp_max_syn_backlog=8192
 for s in 1 2; do
     ip netns exec "$NS_INET" "$PY" "$GEN" serve "$INET_IP" "$DST_PORT" "$T/bench$s.server.pid" 3600 ||
