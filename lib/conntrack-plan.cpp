@@ -4,7 +4,7 @@
 
 namespace natd {
 
-ConntrackPlan plan_conntrack(const Config& config, uint64_t memory_bytes) {
+ConntrackPlan plan_conntrack(const Config& config, uint64_t memory_bytes, bool conntrack_module) {
         ConntrackPlan p;
         const uint64_t by_memory = memory_bytes / 8192;
         const uint64_t quarter = memory_bytes / 4 / kConntrackEntryBytes;
@@ -23,6 +23,9 @@ ConntrackPlan plan_conntrack(const Config& config, uint64_t memory_bytes) {
         // back what it made: plan that, or it would never verify.
         p.buckets = (buckets + kConntrackBucketsPerPage - 1) / kConntrackBucketsPerPage *
                     kConntrackBucketsPerPage;
+        // Built in, the table is sized at boot before any file could say
+        // otherwise: the sysctl (initial namespace) is all there is.
+        p.module_hashsize = conntrack_module ? p.buckets : 0;
         p.tcp_established_timeout_sec = config.tcp_established_timeout_sec;
         p.udp_stream_timeout_sec = config.udp_timeout_sec;
         return p;

@@ -34,6 +34,11 @@ struct ConntrackPlan {
         bool buckets_configured = false;  // HashSize= set
         uint32_t tcp_established_timeout_sec = 0;
         std::optional<uint32_t> udp_stream_timeout_sec;
+        // nf_conntrack's "hashsize" parameter for modprobe.d, where it is a
+        // loadable module (kernel-module.hpp): the table then has its size
+        // from the moment the module loads at boot. 0: no such file (built
+        // in, or the kernel's own sizing).
+        uint32_t module_hashsize = 0;
 
         bool operator==(const ConntrackPlan&) const = default;
 };
@@ -43,8 +48,11 @@ struct ConntrackPlan {
 // ~96 MiB), never more. HashSize=auto: one bucket per entry (8 bytes each),
 // the kernel's own ratio since 5.x; either rounded up to a multiple of
 // kConntrackBucketsPerPage as the kernel does. `memory_bytes` 0 (unknown)
-// leaves Max= and HashSize= auto to the kernel.
-ConntrackPlan plan_conntrack(const Config& config, uint64_t memory_bytes);
+// leaves Max= and HashSize= auto to the kernel. `conntrack_module`:
+// nf_conntrack is a loadable module (HostFacts), so the planned hash size
+// is also its module parameter.
+ConntrackPlan plan_conntrack(const Config& config, uint64_t memory_bytes,
+                             bool conntrack_module = false);
 
 // One sysctl natd sets: "net.netfilter.nf_conntrack_max" and its value.
 struct ConntrackSetting {

@@ -14,6 +14,7 @@
 
 #include "conntrack-settings.hpp"
 #include "forwarding.hpp"
+#include "kernel-module.hpp"
 #include "kernel-status.hpp"
 #include "networkd-state.hpp"
 #include "teardown.hpp"
@@ -136,6 +137,9 @@ Status Manager::setup() {
         facts_.no_flowtables = committer_.probe_flowtables();
         spdlog::debug("nftables flowtables: {}",
                       facts_.no_flowtables.empty() ? "available" : facts_.no_flowtables);
+        const auto conntrack_kind = classify_module("nf_conntrack", probe_module("nf_conntrack"));
+        facts_.conntrack_module = conntrack_kind == ModuleKind::Loadable;
+        spdlog::debug("nf_conntrack: {}", module_kind_name(conntrack_kind));
         poll_conntrack_usage();
         schedule_reconcile();
         return Ok{};

@@ -104,7 +104,7 @@ private:
         uint32_t repairs_seen_ = 0;
         bool wait_timed_out_ = false;
         std::optional<NftTransaction> last_foreign_nft_;  // who last changed nftables, not natd
-        HostFacts facts_;                                 // memory, flowtables: read once at start
+        HostFacts facts_;           // memory, flowtables, nf_conntrack module: read once at start
         bool nft_changed_ = false;  // someone else changed nftables: rescan for blockers
         // iptables-legacy's filter table as last read (nullopt: none), or why not.
         std::optional<std::vector<NftChain>> legacy_chains_;

@@ -21,8 +21,21 @@ PersistedFile sysctl_file(const ConntrackPlan& conntrack, bool no_redirects) {
         return {kSysctlFile, std::move(text)};
 }
 
+std::optional<PersistedFile> modprobe_file(const ConntrackPlan& conntrack) {
+        if (conntrack.module_hashsize == 0)
+                return std::nullopt;
+        return PersistedFile{
+                kModprobeFile,
+                std::string(kHeader) +
+                        "# nf_conntrack's hash table, sized when the module loads\n"
+                        "# ([Conntrack] HashSize=; net.netfilter.nf_conntrack_buckets\n"
+                        "# can only resize it later).\n"
+                        "options nf_conntrack hashsize=" +
+                        std::to_string(conntrack.module_hashsize) + "\n"};
+}
+
 bool is_persisted_file_path(std::string_view path) {
-        if (path == kSysctlFile)
+        if (path == kSysctlFile || path == kModprobeFile)
                 return true;
         const std::string dir = std::string(kNetworkdConfigDir) + "/";
         const std::string tail = std::string(".network.d/") + kDropinName;

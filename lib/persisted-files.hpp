@@ -22,6 +22,9 @@ struct PersistedFile {
 };
 
 inline constexpr const char* kSysctlFile = "/etc/sysctl.d/90-natd.conf";
+// modprobe.d(5) reads every *.conf there; natd's carries its name, like the
+// package's other files.
+inline constexpr const char* kModprobeFile = "/etc/modprobe.d/natd.conf";
 inline constexpr const char* kNetworkdConfigDir = "/etc/systemd/network";
 inline constexpr const char* kDropinName = "natd.conf";
 
@@ -32,7 +35,15 @@ inline constexpr const char* kDropinName = "natd.conf";
 // and new ones; natd turns it off on the ENI itself when it starts.
 PersistedFile sysctl_file(const ConntrackPlan& conntrack, bool no_redirects = false);
 
-// Whether `path` has the shape of a file natd writes: kSysctlFile, or
+// "options nf_conntrack hashsize=N" where nf_conntrack is a loadable
+// module and natd plans a hash size (ConntrackPlan::module_hashsize): the
+// table has its size from the module's load at boot, before systemd-sysctl
+// or natd could resize it. Nothing otherwise: a file planned no more is
+// removed (FileRegistry).
+std::optional<PersistedFile> modprobe_file(const ConntrackPlan& conntrack);
+
+// Whether `path` has the shape of a file natd writes: kSysctlFile,
+// kModprobeFile, or
 // kNetworkdConfigDir/<name>.network.d/kDropinName with <name> one path
 // component other than "." and "..". The registry trusts nothing else.
 bool is_persisted_file_path(std::string_view path);

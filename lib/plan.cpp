@@ -132,7 +132,7 @@ PlanOutcome make_plan(const Config& config, const std::vector<Link>& links,
                 make_nat_ruleset({pub->name, priv->name, plan.source_cidrs, config.forward_policy,
                                   config.port_allocation, config.port_range, config.clamp_mss,
                                   flow_offload, std::move(pool), config.pool_mode, single_eni});
-        plan.conntrack = plan_conntrack(config, facts.memory_bytes);
+        plan.conntrack = plan_conntrack(config, facts.memory_bytes, facts.conntrack_module);
         if (single_eni)
                 return plan;  // Subnets= is empty (config.cpp): no routes
         // Inside or equal: a wider destination (the VPC's CIDR) is fine, the

@@ -92,6 +92,10 @@ struct HostFacts {
         uint64_t memory_bytes = 0;  // for [Conntrack] Max=auto (0: unknown)
         // Empty: the kernel has nftables flowtables; else why not.
         std::string no_flowtables = "not probed";
+        // nf_conntrack is a loadable module (kernel-module.hpp): its hash
+        // size also goes to a modprobe.d option. False where it is built
+        // in or natd cannot tell.
+        bool conntrack_module = false;
 };
 
 PlanOutcome make_plan(const Config& config, const std::vector<Link>& links,

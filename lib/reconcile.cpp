@@ -349,6 +349,8 @@ void report(const Desired& desired, const Target* t, const Observed& o, Memory& 
 std::vector<PersistedFile> target_files(const Target& target) {
         std::vector<PersistedFile> files{
                 sysctl_file(target.plan.conntrack, target.plan.no_redirects)};
+        if (auto modprobe = modprobe_file(target.plan.conntrack))
+                files.push_back(std::move(*modprobe));
         if (!target.dropin.path.empty())
                 files.push_back({target.dropin.path, render_route_dropin(target.plan.routes)});
         return files;

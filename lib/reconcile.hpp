@@ -29,7 +29,8 @@ struct Target {
         bool operator==(const Target&) const = default;
 };
 
-// The files a target persists: the sysctl file and the route drop-in.
+// The files a target persists: the sysctl file, the nf_conntrack modprobe
+// option where planned, and the route drop-in, always last.
 std::vector<PersistedFile> target_files(const Target& target);
 
 // The parts natd owns and keeps, each verified, repaired and retried on

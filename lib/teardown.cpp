@@ -30,7 +30,8 @@ Status teardown(KernelCommitter& committer, const std::filesystem::path& root, s
         } else {
                 for (const auto& p : files.value().removed) {
                         removed.push_back((root / p.relative_path()).string());
-                        dropin_removed = dropin_removed || p != kSysctlFile;
+                        dropin_removed = dropin_removed ||
+                                         p.parent_path().parent_path() == kNetworkdConfigDir;
                 }
         }
 

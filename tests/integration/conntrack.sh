@@ -11,7 +11,12 @@
 #   - the table filled above 80% (UDP datagrams from the NAT instance to
 #     TEST-NET-2 addresses, which stay in the test's namespaces) is a
 #     warning in status within the 5 s natd reads its fill, and it goes once
-#     the table is flushed (conntrack -F). NAT works throughout.
+#     the table is flushed (conntrack -F). NAT works throughout;
+#   - /etc/modprobe.d/natd.conf (nf_conntrack's hashsize) is written only
+#     where nf_conntrack is a loadable module. This machine's kernel has it
+#     built in and loads no modules, so the module case cannot be tested
+#     here (it is unit-tested: persisted-files_test.cpp, reconciler_test.cpp,
+#     kernel-module_test.cpp); here natd must write none.
 # Usage: conntrack.sh PATH-TO-natd [PATH-TO-natd-ctl]   (root; exit 77 = skipped)
 set -euo pipefail
 # shellcheck source=tests/integration/drift-lib.sh
@@ -42,6 +47,15 @@ for line in '-net.netfilter.nf_conntrack_tcp_timeout_established = 600' \
     grep -qxF -- "$line" "$f" || fail "$SYSCTL_REL lacks '$line':"$'\n'"$(<"$f")"
 done
 pass "$SYSCTL_REL persists them: $(grep -c '^-net.netfilter' "$f") conntrack settings"
+modprobe=$ROOT/etc/modprobe.d/natd.conf
+if [[ -e /sys/module/nf_conntrack/initstate ]]; then  # a loadable module (not this machine)
+    grep -qx 'options nf_conntrack hashsize=100352' "$modprobe" ||
+        fail "nf_conntrack is a module: /etc/modprobe.d/natd.conf lacks 'options nf_conntrack hashsize=100352' (Max=100000, rounded)"
+    pass "nf_conntrack is a module: /etc/modprobe.d/natd.conf sets hashsize=100352"
+else
+    [[ ! -e $modprobe ]] || fail "nf_conntrack is built in, yet natd wrote /etc/modprobe.d/natd.conf:"$'\n'"$(<"$modprobe")"
+    pass "nf_conntrack is built into this kernel: no /etc/modprobe.d/natd.conf"
+fi
 
 # --- Max= read-only here -------------------------------------------------------------------
 max=$(nat_sysctl net.netfilter.nf_conntrack_max)

@@ -588,9 +588,16 @@ check_registry() {
     pass "/var/lib/natd/files lists exactly: ${have//$'\n'/ }"
 }
 
-# natd_files_under_root: natd's persisted files that exist, one a line.
+# natd_files_under_root: natd's persisted files that exist, one a line
+# (etc/modprobe.d: natd writes one only where nf_conntrack is a loadable
+# module, never on this machine's kernel).
 natd_files_under_root() {
-    (cd "$ROOT" && find etc/systemd/network etc/sysctl.d -type f 2>/dev/null | sort)
+    local d dirs=()
+    for d in etc/systemd/network etc/sysctl.d etc/modprobe.d; do
+        [[ -d $ROOT/$d ]] && dirs+=("$d")
+    done
+    ((${#dirs[@]})) || return 0
+    (cd "$ROOT" && find "${dirs[@]}" -type f | sort)
 }
 
 # --- natd-ctl (status.sh, unit-file.sh) ---------------------------------------

@@ -25,6 +25,37 @@ natd::PersistedFile dropin(const char* ifname, const char* content = "[Route]\n"
 
 }  // namespace
 
+TEST_CASE("The modprobe.d file: written, removed when no longer planned, never its directory",
+          "[registry]") {
+        ScratchRoot root;
+        natd::FileRegistry registry(root.path);
+        const auto modprobe =
+                natd::modprobe_file(natd::plan_conntrack(natd::Config{}, uint64_t{1} << 32, true));
+        REQUIRE(modprobe);
+        fs::create_directories(root.at("/etc/modprobe.d"));
+        REQUIRE(natd::write_file_atomically(root.at("/etc/modprobe.d/local.conf"), "operator's\n")
+                        .ok());
+        auto first = registry.sync({kSysctl, *modprobe, dropin("ens6")});
+        REQUIRE(first.ok());
+        CHECK(first.value().written.size() == 3);
+        CHECK(registry.holds(*modprobe));
+        CHECK(registry.recorded().contains("/etc/modprobe.d/natd.conf"));
+        // No longer planned (e.g. the same disk booted a kernel with
+        // nf_conntrack built in): removed; the directory and others' files stay.
+        auto later = registry.sync({kSysctl, dropin("ens6")});
+        REQUIRE(later.ok());
+        CHECK(later.value().removed == std::vector<fs::path>{"/etc/modprobe.d/natd.conf"});
+        CHECK_FALSE(fs::exists(root.at("/etc/modprobe.d/natd.conf")));
+        CHECK(fs::exists(root.at("/etc/modprobe.d/local.conf")));
+        // Teardown removes it too.
+        REQUIRE(registry.sync({kSysctl, *modprobe, dropin("ens6")}).ok());
+        auto gone = registry.remove_all();
+        REQUIRE(gone.ok());
+        CHECK(gone.value().removed.size() == 3);
+        CHECK_FALSE(fs::exists(root.at("/etc/modprobe.d/natd.conf")));
+        CHECK(fs::exists(root.at("/etc/modprobe.d/local.conf")));
+}
+
 TEST_CASE("The registry writes what is planned and removes what no longer is", "[registry]") {
         ScratchRoot root;
         natd::FileRegistry registry(root.path);
@@ -125,6 +156,7 @@ std::string content_of(const fs::path& path) {
 
 TEST_CASE("The registry honours only the paths natd writes", "[registry]") {
         CHECK(natd::is_persisted_file_path("/etc/sysctl.d/90-natd.conf"));
+        CHECK(natd::is_persisted_file_path("/etc/modprobe.d/natd.conf"));
         CHECK(natd::is_persisted_file_path("/etc/systemd/network/70-ens7.network.d/natd.conf"));
         CHECK(natd::is_persisted_file_path("/etc/systemd/network/..x.network.d/natd.conf"));
         for (const char* bad : {"/../outside-victim", "/etc/passwd", "relative", "",

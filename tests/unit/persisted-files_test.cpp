@@ -24,6 +24,42 @@ TEST_CASE("The sysctl file turns forwarding on", "[persist]") {
                                   "-net.netfilter.nf_conntrack_tcp_timeout_established = 350\n"));
 }
 
+TEST_CASE("nf_conntrack as a module: its hash size in modprobe.d", "[persist]") {
+        constexpr uint64_t kGiB = uint64_t{1} << 30;
+        const natd::Config defaults;
+        // Loadable (Amazon Linux 2023): the planned hash size as the module's
+        // parameter, so the table has it from the load at boot.
+        const auto module = natd::plan_conntrack(defaults, 4 * kGiB, true);
+        CHECK(module.module_hashsize == 524288);
+        CHECK(module.module_hashsize == module.buckets);
+        const auto f = natd::modprobe_file(module);
+        REQUIRE(f);
+        CHECK(f->path == "/etc/modprobe.d/natd.conf");
+        CHECK(f->content == "# Written by natd; it rewrites this file. Configure natd instead:\n"
+                            "# /etc/natd/natd.conf\n"
+                            "# nf_conntrack's hash table, sized when the module loads\n"
+                            "# ([Conntrack] HashSize=; net.netfilter.nf_conntrack_buckets\n"
+                            "# can only resize it later).\n"
+                            "options nf_conntrack hashsize=524288\n");
+        CHECK(natd::is_persisted_file_path(f->path.string()));
+        // HashSize= configured: that, rounded as the kernel rounds it.
+        natd::Config c;
+        c.conntrack_hash_size = 100000;
+        CHECK(natd::modprobe_file(natd::plan_conntrack(c, 4 * kGiB, true))
+                      ->content.ends_with("options nf_conntrack hashsize=100352\n"));
+        // The sysctl file is the same either way.
+        CHECK(natd::sysctl_file(module) ==
+              natd::sysctl_file(natd::plan_conntrack(defaults, 4 * kGiB)));
+
+        // Built in: no file (the table was sized at boot, before any file).
+        CHECK_FALSE(natd::modprobe_file(natd::plan_conntrack(defaults, 4 * kGiB, false)));
+        CHECK(natd::plan_conntrack(defaults, 4 * kGiB).module_hashsize == 0);
+        // Memory unknown and HashSize=/Max= auto: nothing to size, no file.
+        CHECK_FALSE(natd::modprobe_file(natd::plan_conntrack(defaults, 0, true)));
+        // ... but a configured HashSize= still is.
+        CHECK(natd::modprobe_file(natd::plan_conntrack(c, 0, true)));
+}
+
 TEST_CASE("Conntrack sizing: auto from memory, configured values as they are", "[persist]") {
         constexpr uint64_t kGiB = uint64_t{1} << 30;
         const natd::Config defaults;

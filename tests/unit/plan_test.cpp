@@ -227,6 +227,17 @@ TEST_CASE("Addresses=: only the public ENI's own go into the pool, the others ar
         CHECK(snat_targets(plan) == std::vector<std::string>{"203.0.113.10", "203.0.113.99"});
 }
 
+TEST_CASE("HostFacts::conntrack_module: the hash size becomes a module parameter", "[plan]") {
+        natd::HostFacts facts;
+        facts.memory_bytes = uint64_t{1} << 32;
+        auto plan = std::get<NatPlan>(natd::make_plan(Config{}, two_enis(), facts));
+        CHECK(plan.conntrack.module_hashsize == 0);  // built in
+        facts.conntrack_module = true;
+        plan = std::get<NatPlan>(natd::make_plan(Config{}, two_enis(), facts));
+        CHECK(plan.conntrack.module_hashsize == 524288);
+        CHECK(plan.conntrack.module_hashsize == plan.conntrack.buckets);
+}
+
 TEST_CASE("FlowOffload=: a flowtable where the kernel has them, said where not", "[plan]") {
         auto plan_with = [](natd::FlowOffload mode, const std::string& no_flowtables) {
                 Config config;

@@ -141,6 +141,26 @@ TEST_CASE("an ENI that comes late is configured once it is there") {
         CHECK(lab.host.calls.size() > calls);  // it looked (verified) again
 }
 
+TEST_CASE("nf_conntrack as a module: the modprobe.d file with the others, stable") {
+        Lab lab;
+        lab.facts.memory_bytes = uint64_t{1} << 32;
+        lab.facts.conntrack_module = true;
+        lab.attach_private();
+        lab.step();
+        CHECK(lab.state() == ManagerState::Ready);
+        CHECK(lab.host.files.size() == 3);
+        CHECK(lab.host.files["/etc/modprobe.d/natd.conf"].ends_with(
+                "options nf_conntrack hashsize=524288\n"));
+        CHECK(lab.host.files.contains("/etc/systemd/network/70-ens6.network.d/natd.conf"));
+        // In sync: no rewrite, no networkd reload for it.
+        const auto reloads = lab.host.count("reload_networkd");
+        lab.step();
+        CHECK(lab.state() == ManagerState::Ready);
+        CHECK(lab.host.count("sync_files") == 1);
+        CHECK(lab.host.count("reload_networkd") == reloads);
+        CHECK(lab.reconciler.memory().repairs == 0);
+}
+
 TEST_CASE("a restart finding everything in place replaces nothing") {
         Lab first;
         first.attach_private();
