@@ -90,6 +90,20 @@ void render_nat(Exposition& e, const std::vector<RuleCounter>& rules) {
 
 }  // namespace
 
+uint64_t snat_address_count(const RulesetPlan& ruleset) {
+        std::vector<Ipv4Address> pool;
+        bool masquerade = false;
+        for (const auto& r : ruleset.rules) {
+                if (r.role == RuleRole::Snat &&
+                    std::find(pool.begin(), pool.end(), r.snat_to) == pool.end())
+                        pool.push_back(r.snat_to);
+                masquerade = masquerade || r.role == RuleRole::Masquerade;
+        }
+        if (!pool.empty())
+                return pool.size();
+        return masquerade ? 1 : 0;
+}
+
 std::string escape_label_value(std::string_view value) {
         std::string out;
         out.reserve(value.size());

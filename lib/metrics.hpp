@@ -16,6 +16,7 @@
 #include "conntrack-stats.hpp"
 #include "daemon-status.hpp"
 #include "ethtool-stats.hpp"
+#include "ruleset-plan.hpp"
 
 namespace natd {
 
@@ -54,6 +55,10 @@ inline constexpr std::string_view kOutRole = "forward-out";
 inline constexpr std::string_view kInRole = "return-in";
 // Roles "drop-REASON" count natd_dropped_packets_total{reason="REASON"}.
 inline constexpr std::string_view kDropRolePrefix = "drop-";
+
+// natd_snat_addresses of a planned table: the SNAT pool's addresses in
+// use, 1 for masquerade (the public ENI's primary address), 0 for neither.
+uint64_t snat_address_count(const RulesetPlan& ruleset);
 
 // A label value as the exposition format writes it between quotes:
 // backslash, double quote and line feed escaped.

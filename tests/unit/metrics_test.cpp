@@ -135,3 +135,17 @@ TEST_CASE("metrics: a stopping natd renders natd_up 0 only", "[metrics]") {
               "# TYPE natd_up gauge\n"
               "natd_up 0\n");
 }
+
+TEST_CASE("metrics: natd_snat_addresses counts the pool, 1 for masquerade", "[metrics]") {
+        natd::NatRulesetInput input;
+        input.public_ifname = "ens5";
+        input.private_ifname = "ens6";
+        input.source_cidrs = {natd::Ipv4Cidr::parse("10.0.1.0/24").value(),
+                              natd::Ipv4Cidr::parse("10.0.2.0/24").value()};
+        CHECK(natd::snat_address_count(natd::make_nat_ruleset(input)) == 1);
+        input.snat_addresses = {natd::Ipv4Address::parse("10.0.0.10").value(),
+                                natd::Ipv4Address::parse("10.0.0.11").value(),
+                                natd::Ipv4Address::parse("10.0.0.12").value()};
+        CHECK(natd::snat_address_count(natd::make_nat_ruleset(input)) == 3);
+        CHECK(natd::snat_address_count(natd::RulesetPlan{}) == 0);
+}
