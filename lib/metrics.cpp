@@ -68,6 +68,12 @@ void render_nat(Exposition& e, const std::vector<RuleCounter>& rules) {
         e.sample("natd_nat_bytes_total", "direction", "out", out.bytes);
         e.sample("natd_nat_bytes_total", "direction", "in", in.bytes);
 
+        e.family("natd_nat_connections_total", "counter",
+                 "Connections natd translated: the packets of its masquerade or snat rules, which "
+                 "see each connection's first packet only.");
+        e.sample("natd_nat_connections_total",
+                 sum_role(rules, kMasqueradeRole).packets + sum_role(rules, kSnatRole).packets);
+
         // One series per drop role in the table, in the table's order.
         std::vector<std::pair<std::string, uint64_t>> drops;
         for (const auto& r : rules) {

@@ -53,6 +53,10 @@ struct MetricsSnapshot {
 // first packet.
 inline constexpr std::string_view kOutRole = "forward-out";
 inline constexpr std::string_view kInRole = "return-in";
+// The nat hook sees only each connection's first packet: the packets of
+// these roles' rules are the connections natd translated.
+inline constexpr std::string_view kMasqueradeRole = "masquerade";
+inline constexpr std::string_view kSnatRole = "snat";
 // Roles "drop-REASON" count natd_dropped_packets_total{reason="REASON"}.
 inline constexpr std::string_view kDropRolePrefix = "drop-";
 

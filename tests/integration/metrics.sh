@@ -10,7 +10,8 @@
 #     parser (metrics-parse.py), every family natd_-prefixed with HELP and
 #     TYPE; natd_state{state="ready"} is 1 and the other states 0;
 #   - traffic from the private hosts makes natd_nat_packets_total and
-#     natd_nat_bytes_total grow in both directions, and leaves conntrack
+#     natd_nat_bytes_total grow in both directions,
+#     natd_nat_connections_total by one a connection, and leaves conntrack
 #     entries; a connection from the internet makes
 #     natd_dropped_packets_total{reason="in"} grow; `nft delete table ip
 #     natd` makes natd_repairs_total{part="ruleset"} grow, in natd.prom too
@@ -121,6 +122,7 @@ out_p0=$(sample 'natd_nat_packets_total{direction="out"}')
 in_p0=$(sample 'natd_nat_packets_total{direction="in"}')
 out_b0=$(sample 'natd_nat_bytes_total{direction="out"}')
 in_b0=$(sample 'natd_nat_bytes_total{direction="in"}')
+conn0=$(sample natd_nat_connections_total)
 [[ -n $out_p0 && -n $in_p0 && -n $out_b0 && -n $in_b0 ]] || fail "NAT counters missing:"$'\n'"$SAMPLES"
 check_egress
 scrape
@@ -128,9 +130,13 @@ out_p1=$(sample 'natd_nat_packets_total{direction="out"}')
 in_p1=$(sample 'natd_nat_packets_total{direction="in"}')
 out_b1=$(sample 'natd_nat_bytes_total{direction="out"}')
 in_b1=$(sample 'natd_nat_bytes_total{direction="in"}')
+conn1=$(sample natd_nat_connections_total)
 ((out_p1 > out_p0 && in_p1 > in_p0 && out_b1 > out_b0 && in_b1 > in_b0)) ||
     fail "traffic did not move the NAT counters: packets out $out_p0 -> $out_p1, in $in_p0 -> $in_p1, bytes out $out_b0 -> $out_b1, in $in_b0 -> $in_b1"
 pass "traffic: packets out $out_p0 -> $out_p1, in $in_p0 -> $in_p1; bytes out $out_b0 -> $out_b1, in $in_b0 -> $in_b1"
+((conn1 == conn0 + ${#HOST_NETS[@]})) ||
+    fail "${#HOST_NETS[@]} connections: natd_nat_connections_total $conn0 -> $conn1"
+pass "natd_nat_connections_total $conn0 -> $conn1 for ${#HOST_NETS[@]} connections"
 entries=$(sample natd_conntrack_entries)
 ((entries > 0)) || fail "natd_conntrack_entries is '$entries' after $((${#HOST_NETS[@]})) connections"
 pass "natd_conntrack_entries $entries of $(sample natd_conntrack_entries_limit) after the connections"
