@@ -17,6 +17,9 @@
 #     natd` makes natd_repairs_total{part="ruleset"} grow, in natd.prom too
 #     (rewritten every 15 s);
 #   - the veth ENIs have no ENA counters: no natd_ena_ metric;
+#   - Listen= reloaded to a port another process holds: logged and a
+#     warning in status (natd stays ready); natd binds it on its 15 s retry
+#     once the port is free;
 #   - SIGTERM leaves natd.prom saying natd_up 0.
 # Usage: metrics.sh PATH-TO-natd [PATH-TO-natd-ctl]   (root; exit 77 = skipped)
 set -euo pipefail
@@ -170,6 +173,40 @@ textfile_repaired() {
 wait_until 20 textfile_repaired || fail "natd.prom did not show the repair within 20 s: $WAIT_OUT"
 pass "natd.prom shows the repair within the 15 s period"
 check_egress " (after the repair)"
+
+# --- Listen= on a port in use: loud, retried -----------------------------------------------
+BUSY=127.0.0.1:9648
+ip netns exec "$NS_NAT" "$PY" -c '
+import socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", 9648))
+s.listen()
+time.sleep(float(sys.argv[1]))' 60 &
+BLOCKER_PID=$!
+bound() {
+    local out
+    out=$(ip netns exec "$NS_NAT" ss -Hltn "sport = :9648")
+    [[ -n $out ]] || { echo "nothing listens on $BUSY yet"; return 1; }
+}
+wait_until 5 bound || fail "the blocker did not bind $BUSY: $WAIT_OUT"
+sed -i "s/^Listen=.*/Listen=$BUSY/" "$ROOT/etc/natd/natd.conf"
+natd_ctl reload
+((CTL_RC == 0)) || fail "natd-ctl reload exited $CTL_RC: $CTL_ERR"
+wait_until 5 state_is ready "Could not listen on $BUSY" ||
+    fail "Listen=$BUSY in use: no warning in status: $WAIT_OUT"
+ctl_status 0
+grep -q "Could not listen on $BUSY" "$T/natd.log" || fail "Listen=$BUSY in use: nothing in natd's log"
+pass "Listen=$BUSY in use: logged, and status (still ready) says: $(sj_get warnings)"
+kill -KILL "$BLOCKER_PID"
+wait "$BLOCKER_PID" 2>/dev/null || true
+LISTEN=$BUSY
+serving() {
+    ip netns exec "$NS_NAT" curl -sS --max-time 2 -o /dev/null "http://$LISTEN/metrics" 2>&1
+}
+wait_until 20 serving || fail "$BUSY freed: natd did not bind it within 20 s: $WAIT_OUT"
+wait_until 5 state_is ready - || fail "$BUSY bound, the warning stays: $WAIT_OUT"
+scrape
+pass "$BUSY freed: natd binds it within its 15 s retry, the warning goes, GET /metrics parses"
 
 # --- stopping ---------------------------------------------------------------------------
 kill -TERM "$NATD_PID"
