@@ -9,7 +9,7 @@ using natd::EnaStat;
 using natd::select_ena_allowances;
 
 TEST_CASE("ENA statistics: the allowance counters are picked by name", "[ethtool-stats]") {
-        // An excerpt of `ethtool -S ens5` on an m6i.large (ENA 2.8).
+        // Names as `ethtool -S ens5` shows them on an ENA interface, among others.
         const std::vector<std::string> names{
                 "tx_timeout",
                 "suspend",
@@ -34,7 +34,7 @@ TEST_CASE("ENA statistics: the allowance counters are picked by name", "[ethtool
 }
 
 TEST_CASE("ENA statistics: what an older driver lacks is left out", "[ethtool-stats]") {
-        // ENA before 2.8 has no conntrack_allowance_available; order is the driver's.
+        // An older ENA has no conntrack_allowance_available; the order is natd's.
         const std::vector<std::string> names{"pps_allowance_exceeded", "bw_in_allowance_exceeded"};
         CHECK(select_ena_allowances(names, {5, 6}) ==
               std::vector<EnaStat>{{"bw_in_allowance_exceeded", 6, true},
