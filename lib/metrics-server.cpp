@@ -137,7 +137,9 @@ void MetricsServer::log(void* cls, const char* format, va_list args) {
         std::string line(buffer);
         while (!line.empty() && (line.back() == '\n' || line.back() == ' '))
                 line.pop_back();
-        spdlog::warn("Metrics server: {}", line);
+        // Debug only: a failed bind is logged by natd once per cause (it
+        // retries every 15 s), and a scraper's dropped connection is no news.
+        spdlog::debug("libmicrohttpd: {}", line);
         self->last_log_ = std::move(line);
 }
 
