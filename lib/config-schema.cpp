@@ -100,6 +100,16 @@ const std::vector<ConfigKey>& config_schema() {
                          "How long an idle UDP flow that saw replies is kept "
                          "(nf_conntrack_udp_timeout_stream); empty: the kernel's."},
                         seconds_value(10, 5 * 24 * 3600)),
+                scalar_key<&Config::metrics_textfile_directory>(
+                        {"Metrics", "TextfileDirectory",
+                         "Where natd writes natd.prom for node_exporter's textfile collector; "
+                         "empty: no file."},
+                        directory_value()),
+                scalar_key<&Config::metrics_listen>(
+                        {"Metrics", "Listen",
+                         "ADDRESS:PORT natd serves GET /metrics on, e.g. 127.0.0.1:9647; empty: "
+                         "no HTTP endpoint."},
+                        endpoint_value()),
         };
         return schema;
 }

@@ -110,6 +110,35 @@ ValueType<Ipv4Address> address_value() {
         };
 }
 
+ValueType<Ipv4Endpoint> endpoint_value() {
+        return {
+                [](std::string_view text, std::string_view key) -> Result<Ipv4Endpoint> {
+                        auto e = Ipv4Endpoint::parse(text);
+                        if (e)
+                                return e;
+                        return invalid_value("address", text, key, reason_of(e.error(), text));
+                },
+                [](const Ipv4Endpoint& e) { return e.str(); },
+        };
+}
+
+ValueType<std::filesystem::path> directory_value() {
+        return {
+                [](std::string_view text, std::string_view key) -> Result<std::filesystem::path> {
+                        const std::filesystem::path path(text);
+                        if (!path.is_absolute())
+                                return invalid_value("directory", text, key,
+                                                     "expected an absolute path");
+                        for (const auto& component : path)
+                                if (component == "." || component == "..")
+                                        return invalid_value("directory", text, key,
+                                                             "'.' and '..' are not allowed");
+                        return path;
+                },
+                [](const std::filesystem::path& p) { return p.string(); },
+        };
+}
+
 ValueType<PortRange> port_range_value() {
         const auto port = number_value<uint16_t>(1, 65535);
         return {

@@ -6,6 +6,7 @@
 
 #include <charconv>
 #include <concepts>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
@@ -38,11 +39,14 @@ Error invalid_value(std::string_view what, std::string_view text, std::string_vi
 ValueType<Selector> selector_value();  // interface name, altname or MAC
 // A selector, or "none" (held as nullopt).
 ValueType<std::optional<Selector>> selector_or_none_value();
-ValueType<Timeout> timespan_value();      // "30s", "1h 30min", "infinity"
-ValueType<Ipv4Cidr> subnet_value();       // a network: host bits are an error
-ValueType<Ipv4Address> address_value();   // a dotted quad
-ValueType<PortRange> port_range_value();  // "1024-65535"
-ValueType<ClampMss> clamp_mss_value();    // "auto", "no" or an MSS in bytes
+ValueType<Timeout> timespan_value();       // "30s", "1h 30min", "infinity"
+ValueType<Ipv4Cidr> subnet_value();        // a network: host bits are an error
+ValueType<Ipv4Address> address_value();    // a dotted quad
+ValueType<PortRange> port_range_value();   // "1024-65535"
+ValueType<Ipv4Endpoint> endpoint_value();  // "127.0.0.1:9647"
+// An absolute path of a directory, without "." or ".." components.
+ValueType<std::filesystem::path> directory_value();
+ValueType<ClampMss> clamp_mss_value();  // "auto", "no" or an MSS in bytes
 // "auto" (held as 0) or a decimal integer within [min, max].
 ValueType<uint32_t> auto_number_value(uint32_t min, uint32_t max);
 // A time span ("350s", "5min") of whole seconds within [min, max], held in

@@ -44,6 +44,9 @@ struct Config {
         uint32_t conntrack_hash_size = 0;  // 0: auto, from the maximum
         uint32_t tcp_established_timeout_sec = 350;
         std::optional<uint32_t> udp_timeout_sec;  // none: the kernel's
+        // [Metrics]: the Prometheus exposition (doc/metrics-api.txt).
+        std::filesystem::path metrics_textfile_directory;  // empty: no textfile
+        std::optional<Ipv4Endpoint> metrics_listen;        // none: no HTTP endpoint
 
         bool operator==(const Config&) const = default;
 };

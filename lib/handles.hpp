@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <microhttpd.h>
 #include <unistd.h>
 #include <utility>
 
@@ -60,6 +61,9 @@ public:
 private:
         int fd_ = -1;
 };
+
+using MhdDaemonPtr = std::unique_ptr<MHD_Daemon, FreeWith<MHD_stop_daemon>>;
+using MhdResponsePtr = std::unique_ptr<MHD_Response, FreeWith<MHD_destroy_response>>;
 
 using SdBusPtr = std::unique_ptr<sd_bus, FreeWith<sd_bus_flush_close_unref>>;
 using SdBusSlotPtr = std::unique_ptr<sd_bus_slot, FreeWith<sd_bus_slot_unref>>;

@@ -123,4 +123,27 @@ std::string Ipv4Cidr::str() const {
         return address_.str() + "/" + std::to_string(prefix_len_);
 }
 
+Result<Ipv4Endpoint> Ipv4Endpoint::parse(std::string_view text) {
+        const auto colon = text.rfind(':');
+        if (colon == std::string_view::npos)
+                return Error{"invalid endpoint '" + std::string(text) +
+                             "': expected ADDRESS:PORT, e.g. 127.0.0.1:9647"};
+        auto address = parse_quad(text.substr(0, colon));
+        if (!address)
+                return Error{"invalid endpoint '" + std::string(text) + "': '" +
+                             std::string(text.substr(0, colon)) + "': " + address.error()};
+        const std::string_view digits = text.substr(colon + 1);
+        unsigned port = 0;
+        const char* end = digits.data() + digits.size();
+        const auto [ptr, err] = std::from_chars(digits.data(), end, port);
+        if (digits.empty() || err != std::errc{} || ptr != end || port < 1 || port > 65535)
+                return Error{"invalid endpoint '" + std::string(text) +
+                             "': the port must be a number 1..65535"};
+        return Ipv4Endpoint{address.value(), static_cast<uint16_t>(port)};
+}
+
+std::string Ipv4Endpoint::str() const {
+        return address.str() + ":" + std::to_string(port);
+}
+
 }  // namespace natd

@@ -59,4 +59,16 @@ private:
         unsigned prefix_len_ = 0;
 };
 
+// An address and a TCP port, "127.0.0.1:9647" ([Metrics] Listen=).
+struct Ipv4Endpoint {
+        Ipv4Address address;
+        uint16_t port = 0;
+
+        // "A.B.C.D:PORT", the port 1..65535.
+        static Result<Ipv4Endpoint> parse(std::string_view text);
+        [[nodiscard]] std::string str() const;
+
+        bool operator==(const Ipv4Endpoint&) const = default;
+};
+
 }  // namespace natd

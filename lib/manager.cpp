@@ -13,9 +13,12 @@
 #include <systemd/sd-daemon.h>
 
 #include "conntrack-settings.hpp"
+#include "conntrack-stats.hpp"
+#include "ethtool-stats.hpp"
 #include "forwarding.hpp"
 #include "kernel-module.hpp"
 #include "kernel-status.hpp"
+#include "metrics-textfile.hpp"
 #include "networkd-state.hpp"
 #include "teardown.hpp"
 
@@ -141,6 +144,7 @@ Status Manager::setup() {
         facts_.conntrack_module = conntrack_kind == ModuleKind::Loadable;
         spdlog::debug("nf_conntrack: {}", module_kind_name(conntrack_kind));
         poll_conntrack_usage();
+        metrics_tick();
         schedule_reconcile();
         return Ok{};
 }
@@ -184,6 +188,107 @@ void Manager::poll_conntrack_usage() {
                 spdlog::warn("Could not arm the conntrack timer ({}); status no longer warns "
                              "of a full conntrack table",
                              std::strerror(-r));
+}
+
+MetricsSnapshot Manager::collect_metrics() {
+        MetricsSnapshot m;
+        m.state = manager_state_name(report_.state);
+        for (const auto state : {ManagerState::Waiting, ManagerState::Configuring,
+                                 ManagerState::Ready, ManagerState::Degraded, ManagerState::Failed})
+                m.states.emplace_back(manager_state_name(state));
+        // Each source is read now, so a scrape sees the kernel's counters as
+        // they are; one that cannot be read is left out (and said at debug
+        // level: conntrack not loaded yet, the table not applied yet).
+        if (auto read = committer_.read_counters(); read.ok() && read.value().present)
+                m.rules = std::move(read).value().counters;
+        else if (!read.ok())
+                spdlog::debug("Metrics: {}", read.error());
+        if (auto usage = read_conntrack_usage(); usage.ok()) {
+                m.conntrack_entries = usage.value().count;
+                m.conntrack_limit = usage.value().max;
+        }
+        if (auto stats = read_conntrack_stats(); stats.ok())
+                m.conntrack_stats = stats.value();
+        else
+                spdlog::debug("Metrics: {}", stats.error());
+        const Memory& memory = reconciler_.memory();
+        m.repairs = memory.repairs;
+        for (size_t i = 0; i < kPartCount; ++i)
+                m.repairs_by_part.emplace_back(part_name(static_cast<Part>(i)),
+                                               memory.part_repairs[i]);
+        if (memory.applied)
+                m.snat_addresses = snat_address_count(memory.applied->plan.ruleset);
+        for (const auto* i : {&snapshot_.public_interface, &snapshot_.private_interface}) {
+                if (i->name.empty())
+                        continue;
+                auto ena = read_ena_allowances(i->name);
+                if (!ena.ok())
+                        spdlog::debug("Metrics: {}", ena.error());
+                else if (ena.value())
+                        m.ena.push_back({i->name, std::move(*ena.value())});
+        }
+        return m;
+}
+
+void Manager::write_metrics_textfile(bool up) {
+        if (config_.metrics_textfile_directory.empty()) {
+                textfile_error_.clear();
+                return;
+        }
+        const auto dir = options_.root / config_.metrics_textfile_directory.relative_path();
+        MetricsSnapshot m;
+        if (up)
+                m = collect_metrics();
+        else
+                m.up = false;
+        const Status s = natd::write_metrics_textfile(dir, render_metrics(m));
+        std::string error = s.ok() ? ""
+                                   : "metrics: cannot write " +
+                                             (dir / kMetricsTextfileName).string() + ": " +
+                                             s.error() + "; natd tries again in 15 s";
+        if (error != textfile_error_) {
+                // Loud once per cause, not every 15 s; and when it is fixed.
+                if (!error.empty())
+                        spdlog::error("{}", error);
+                else
+                        spdlog::info("metrics: writing {} again",
+                                     (dir / kMetricsTextfileName).string());
+                textfile_error_ = std::move(error);
+        }
+}
+
+void Manager::ensure_metrics_server() {
+        const auto& listen = config_.metrics_listen;
+        if (metrics_server_ && (!listen || metrics_server_->endpoint() != *listen)) {
+                spdlog::info("No longer serving metrics on {}", metrics_server_->endpoint().str());
+                metrics_server_.reset();
+        }
+        if (!listen) {
+                listen_error_.clear();
+                return;
+        }
+        if (metrics_server_)
+                return;
+        auto server = MetricsServer::start(loop_.get(), *listen,
+                                           [this] { return render_metrics(collect_metrics()); });
+        std::string error;
+        if (server.ok())
+                metrics_server_ = std::move(server).value();
+        else
+                error = server.error() + "; natd tries again in 15 s";
+        if (error != listen_error_) {
+                if (!error.empty())
+                        spdlog::error("{}", error);
+                listen_error_ = std::move(error);
+        }
+}
+
+void Manager::metrics_tick() {
+        ensure_metrics_server();
+        write_metrics_textfile();
+        if (int r = rearm_poll<&Manager::metrics_tick>(metrics_timer_, kMetricsIntervalUsec); r < 0)
+                spdlog::warn("Could not arm the metrics timer ({}); {} is no longer rewritten",
+                             std::strerror(-r), kMetricsTextfileName);
 }
 
 void Manager::poll_legacy_firewall() {
@@ -400,10 +505,13 @@ void Manager::arm_wake(std::optional<uint64_t> at_usec) {
 }
 
 void Manager::enter(const Report& report) {
-        if (report.state != report_.state || state_since_usec_ == 0)
+        const bool state_changed = report.state != report_.state;
+        if (state_changed || state_since_usec_ == 0)
                 state_since_usec_ = now(loop_.get(), CLOCK_REALTIME);
         const bool changed = report.status != report_.status;
         report_ = report;
+        if (state_changed)
+                write_metrics_textfile();
         if (!changed)
                 return;
         switch (report.state) {
@@ -422,6 +530,8 @@ void Manager::enter(const Report& report) {
 
 void Manager::finish(int exit_code) {
         stopping_ = true;
+        // A stopped natd leaves natd_up 0, not its last counters as if live.
+        write_metrics_textfile(false);
         sd_event_exit(loop_.get(), exit_code);
 }
 
@@ -443,6 +553,7 @@ Status Manager::reload_configuration() {
         } else {
                 spdlog::info("Reload: configuration changed");
                 config_ = std::move(load.config);
+                metrics_tick();  // [Metrics] may have changed
         }
         // An operator's reload is also a request to try again now.
         reconciler_.retry_now();
@@ -537,6 +648,9 @@ void Manager::refresh_status() {
         s.repairs = reconciler_.memory().repairs;
         s.last_repair_usec = last_repair_usec_;
         s.warnings = reconciler_.warnings();
+        for (const auto* metrics : {&textfile_error_, &listen_error_})
+                if (!metrics->empty())
+                        s.warnings.push_back(*metrics);
         if (s == snapshot_)
                 return;
         snapshot_ = std::move(s);

@@ -18,6 +18,8 @@
 #include "kernel-committer.hpp"
 #include "link-watcher.hpp"
 #include "manager-bus.hpp"
+#include "metrics-server.hpp"
+#include "metrics.hpp"
 #include "netlink-monitor.hpp"
 #include "nft-events.hpp"
 #include "reconciler.hpp"
@@ -65,6 +67,11 @@ private:
         void watch_networkd_state();
         void poll_legacy_firewall();
         void poll_conntrack_usage();
+        // [Metrics]: the snapshot as of now, the textfile, the endpoint.
+        MetricsSnapshot collect_metrics();
+        void write_metrics_textfile(bool up = true);
+        void ensure_metrics_server();
+        void metrics_tick();
         // Runs Poll `usec` from now on `slot`'s timer (made on first use).
         template <void (Manager::*Poll)()>
         int rearm_poll(SdEventSourcePtr& slot, uint64_t usec);
@@ -91,12 +98,16 @@ private:
         SdEventSourcePtr netif_watch_;
         SdEventSourcePtr legacy_poll_;     // iptables-legacy has no events: read on a timer
         SdEventSourcePtr conntrack_poll_;  // nor has the conntrack table's fill
+        SdEventSourcePtr metrics_timer_;   // rewrites natd.prom, retries Listen=
         SdEventSourcePtr status_source_;
         SdEventSourcePtr signal_sources_[3];
         std::unique_ptr<LinkWatcher> watcher_;
         std::unique_ptr<NetlinkMonitor> route_monitor_;
         std::unique_ptr<NetlinkMonitor> nft_monitor_;
         std::unique_ptr<ManagerBus> api_;
+        std::unique_ptr<MetricsServer> metrics_server_;  // null: no Listen=, or not bound
+        std::string textfile_error_;  // why natd.prom could not be written, for status
+        std::string listen_error_;    // why Listen= could not be bound, for status
 
         Report report_;
         uint64_t state_since_usec_ = 0;  // CLOCK_REALTIME

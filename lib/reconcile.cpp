@@ -533,6 +533,7 @@ void record_success(Memory& m, const Action& action) {
         pm.just_applied = true;
         if (pm.undone) {
                 ++m.repairs;
+                ++m.part_repairs[static_cast<size_t>(part_of(action))];
                 m.repaired_now = true;
         }
 }

@@ -112,7 +112,10 @@ struct Memory {
         uint64_t routes_lost_usec = 0;
         bool replace_requested = false;  // Reapply: replace the table even if intact
         RepairGuard guard;
-        uint32_t repairs = 0;
+        uint32_t repairs = 0;  // all parts
+        // Per part (Part's order), for natd_repairs_total{part=...}; like
+        // the total, kept across targets.
+        std::array<uint32_t, kPartCount> part_repairs{};
         bool repaired_now = false;  // the last decision counted a repair
         bool ever_ready = false;
 

@@ -23,6 +23,9 @@ PACKAGES=(
     iptables
     # conntrack's table (tests/integration/conntrack.sh flushes it)
     conntrack
+    # metrics: the HTTP endpoint (libmicrohttpd) and the exposition parser
+    # the metrics test checks it with (tests/integration/metrics.sh)
+    libmicrohttpd-dev python3-prometheus-client
 )
 
 missing=()

@@ -114,7 +114,18 @@ TEST_CASE("--dump-config: every key, its value and where it came from", "[config
               "# How long an idle UDP flow that saw replies is kept "
               "(nf_conntrack_udp_timeout_stream); empty: the kernel's.\n"
               "# default\n"
-              "UDPTimeoutSec=\n");
+              "UDPTimeoutSec=\n"
+              "\n"
+              "[Metrics]\n"
+              "# Where natd writes natd.prom for node_exporter's textfile collector; empty: no "
+              "file.\n"
+              "# default\n"
+              "TextfileDirectory=\n"
+              "\n"
+              "# ADDRESS:PORT natd serves GET /metrics on, e.g. 127.0.0.1:9647; empty: no HTTP "
+              "endpoint.\n"
+              "# default\n"
+              "Listen=\n");
 }
 
 TEST_CASE("--dump-config without any file", "[config-dump]") {

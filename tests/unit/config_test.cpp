@@ -308,6 +308,21 @@ TEST_CASE("value errors carry FILE:LINE", "[config]") {
                 {"[NAT]\nPortAllocation=random-fully\n",
                  {"f.conf:2: invalid value 'random-fully' in PortAllocation=: expected "
                   "sequential|random|fully-random"}},
+                {"[Metrics]\nListen=127.0.0.1\n",
+                 {"f.conf:2: invalid address '127.0.0.1' in Listen=: expected ADDRESS:PORT, "
+                  "e.g. 127.0.0.1:9647"}},
+                {"[Metrics]\nListen=127.0.0.1:0\n",
+                 {"f.conf:2: invalid address '127.0.0.1:0' in Listen=: the port must be a number "
+                  "1..65535"}},
+                {"[Metrics]\nListen=localhost:9647\n",
+                 {"f.conf:2: invalid address 'localhost:9647' in Listen=: 'localhost': expected "
+                  "four dot-separated decimal octets"}},
+                {"[Metrics]\nTextfileDirectory=var/lib/node_exporter\n",
+                 {"f.conf:2: invalid directory 'var/lib/node_exporter' in TextfileDirectory=: "
+                  "expected an absolute path"}},
+                {"[Metrics]\nTextfileDirectory=/var/lib/../../etc\n",
+                 {"f.conf:2: invalid directory '/var/lib/../../etc' in TextfileDirectory=: '.' "
+                  "and '..' are not allowed"}},
                 {"[NAT]\nPortRange=1024\n",
                  {"f.conf:2: invalid port range '1024' in PortRange=: expected FIRST-LAST, e.g. "
                   "1024-65535"}},
@@ -362,6 +377,20 @@ TEST_CASE("[NAT]: PortAllocation=, PortRange= and ClampMSS=", "[config]") {
               natd::ClampMss::Mode::Off);
         CHECK(parse_ok({{"a.conf", "[NAT]\nPortRange=80-80\nPortRange=\n"}}).port_range ==
               std::nullopt);
+}
+
+TEST_CASE("[Metrics]: TextfileDirectory= and Listen=", "[config]") {
+        const auto defaults = parse_ok({});
+        CHECK(defaults.metrics_textfile_directory.empty());
+        CHECK_FALSE(defaults.metrics_listen);
+        const auto c = parse_ok({{"a.conf", "[Metrics]\nTextfileDirectory=/var/lib/node_exporter\n"
+                                            "Listen=10.0.1.10:9100\n"}});
+        CHECK(c.metrics_textfile_directory == "/var/lib/node_exporter");
+        CHECK(c.metrics_listen ==
+              natd::Ipv4Endpoint{natd::Ipv4Address::parse("10.0.1.10").value(), 9100});
+        CHECK(c.metrics_listen->str() == "10.0.1.10:9100");
+        CHECK_FALSE(parse_ok({{"a.conf", "[Metrics]\nListen=127.0.0.1:9647\nListen=\n"}})
+                            .metrics_listen);
 }
 
 TEST_CASE("a rejected value leaves the previous one", "[config]") {

@@ -226,6 +226,7 @@ TEST_CASE("each kind of drift is repaired and counted") {
         lab.step();
         REQUIRE(lab.state() == ManagerState::Ready);
 
+        natd::Part undone = natd::Part::Forwarding;
         SECTION("forwarding turned off") {
                 lab.host.forwarding = false;
         }
@@ -237,21 +238,29 @@ TEST_CASE("each kind of drift is repaired and counted") {
         }
         SECTION("table deleted") {
                 lab.host.table.reset();
+                undone = natd::Part::Ruleset;
         }
         SECTION("table altered") {
                 lab.host.table->rules.pop_back();
+                undone = natd::Part::Ruleset;
         }
         SECTION("a route deleted") {
                 lab.host.delete_route("10.0.2.0/24");
+                undone = natd::Part::Routes;
         }
         SECTION("a conntrack timeout changed") {
                 lab.host.conntrack->tcp_established_timeout_sec = 432000;
+                undone = natd::Part::Conntrack;
         }
         lab.step();
         CHECK(lab.state() == ManagerState::Ready);
         CHECK(lab.kernel_as_planned());
         CHECK(lab.host.conntrack == lab.reconciler.memory().applied->plan.conntrack);
         CHECK(lab.reconciler.memory().repairs == 1);
+        // The per-part count (natd_repairs_total{part=...}) names that part only.
+        std::array<uint32_t, natd::kPartCount> expected{};
+        expected[static_cast<size_t>(undone)] = 1;
+        CHECK(lab.reconciler.memory().part_repairs == expected);
 }
 
 TEST_CASE("conntrack: settings natd cannot set and a full table are warnings, NAT stays ready") {
