@@ -7,7 +7,7 @@ set -euo pipefail
 PACKAGES=(
     # build
     cmake g++ make pkg-config
-    libmnl-dev libnftnl-dev libsystemd-dev libspdlog-dev libjson-c-dev catch2
+    libmnl-dev libnftnl-dev libsystemd-dev libspdlog-dev libjson-c-dev libcurl4-openssl-dev catch2
     clang-format clang-tidy
     # integration tests and demo
     nftables iproute2 curl procps coreutils findutils python3 strace

@@ -1,0 +1,66 @@
+// What the instance metadata service says about this instance and its
+// ENIs, as plain data, and the pure functions that read it from the
+// service's answers. imds-discovery.hpp asks; this file only understands.
+#pragma once
+
+#include <array>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ipv4.hpp"
+#include "mac-address.hpp"
+#include "result.hpp"
+
+namespace natd {
+
+struct EniMetadata {
+        MacAddress mac;
+        // None: not known. IMDS reads 0 for a moment after a hot attach, so
+        // a 0 counts only for the instance's primary MAC (when known).
+        std::optional<unsigned> device_number;
+        std::optional<unsigned> network_card;  // none: 0 (single-card types list none)
+        std::string interface_id;              // eni-...
+        std::optional<Ipv4Cidr> subnet;        // subnet-ipv4-cidr-block
+        std::vector<Ipv4Cidr> vpc_cidrs;       // vpc-ipv4-cidr-blocks
+        std::vector<Ipv4Address> local_ipv4s;
+        std::vector<Ipv4Address> public_ipv4s;  // empty: none associated
+        // What could not be read or made sense of, one sentence each.
+        std::vector<std::string> problems;
+
+        bool operator==(const EniMetadata&) const = default;
+};
+
+struct InstanceMetadata {
+        std::string instance_id;
+        std::optional<MacAddress> primary_mac;  // meta-data/mac: the primary ENI's
+        std::vector<EniMetadata> enis;          // in the service's order
+        std::vector<std::string> problems;
+
+        bool operator==(const InstanceMetadata&) const = default;
+};
+
+// The items natd reads under meta-data/network/interfaces/macs/MAC/.
+inline constexpr std::array<const char*, 7> kEniItems{
+        "device-number",        "network-card", "interface-id", "subnet-ipv4-cidr-block",
+        "vpc-ipv4-cidr-blocks", "local-ipv4s",  "public-ipv4s"};
+
+// A listing ("0a:..:01/\n0a:..:02/"): one entry per line, the trailing '/'
+// of a directory dropped, blank lines skipped.
+std::vector<std::string> parse_imds_listing(std::string_view body);
+
+// One ENI from the answers to kEniItems (a missing item is an error
+// answer). An item the service does not have (ENOENT: 404) is absent, not a
+// problem: network-card on single-card types, public-ipv4s without a public
+// address.
+EniMetadata eni_from_items(const MacAddress& mac,
+                           const std::map<std::string, Result<std::string>>& items,
+                           const std::optional<MacAddress>& primary_mac);
+
+// The ENI whose device-number is `device_number`, on network card 0; null
+// when none or several claim it.
+const EniMetadata* eni_by_device_number(const InstanceMetadata& metadata, unsigned device_number);
+
+}  // namespace natd
