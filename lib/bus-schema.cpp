@@ -11,7 +11,20 @@ template <>
 struct Codec<InterfaceStatus>
     : StructCodec<InterfaceStatus, &InterfaceStatus::selector, &InterfaceStatus::name,
                   &InterfaceStatus::ifindex, &InterfaceStatus::mac, &InterfaceStatus::operstate,
-                  &InterfaceStatus::addresses> {};
+                  &InterfaceStatus::addresses, &InterfaceStatus::source> {};
+template <>
+struct Codec<EniStatus>
+    : StructCodec<EniStatus, &EniStatus::mac, &EniStatus::interface, &EniStatus::interface_id,
+                  &EniStatus::device_number, &EniStatus::network_card, &EniStatus::subnet,
+                  &EniStatus::vpc_cidrs, &EniStatus::local_ipv4s, &EniStatus::public_ipv4s> {};
+template <>
+struct Codec<DiscoveryStatus>
+    : StructCodec<DiscoveryStatus, &DiscoveryStatus::imds, &DiscoveryStatus::endpoint,
+                  &DiscoveryStatus::error, &DiscoveryStatus::instance_id, &DiscoveryStatus::notes,
+                  &DiscoveryStatus::enis> {};
+template <>
+struct Codec<FactStatus>
+    : StructCodec<FactStatus, &FactStatus::fact, &FactStatus::value, &FactStatus::source> {};
 template <>
 struct Codec<RouteStatus> : StructCodec<RouteStatus, &RouteStatus::destination,
                                         &RouteStatus::gateway, &RouteStatus::present> {};
@@ -51,6 +64,8 @@ constexpr Property kProperties[] = {
         manager_property<&DaemonStatus::repairs>("Repairs"),
         manager_property<&DaemonStatus::last_repair_usec>("LastRepairTimestamp"),
         manager_property<&DaemonStatus::warnings>("Warnings"),
+        manager_property<&DaemonStatus::discovery>("Discovery"),
+        manager_property<&DaemonStatus::facts>("Facts"),
 };
 
 // A method without arguments whose reply carries what Reply writes.

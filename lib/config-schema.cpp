@@ -110,6 +110,18 @@ const std::vector<ConfigKey>& config_schema() {
                          "ADDRESS:PORT natd serves GET /metrics on, e.g. 127.0.0.1:9647; empty: "
                          "no HTTP endpoint."},
                         endpoint_value()),
+                scalar_key<&Config::imds>(
+                        {"Discovery", "IMDS",
+                         "Ask the instance metadata service (IMDSv2) for the ENIs, VPC CIDRs and "
+                         "public IPs: auto (when it answers), yes (required), no."},
+                        enum_value<ImdsMode>({{"auto", ImdsMode::Auto},
+                                              {"yes", ImdsMode::Yes},
+                                              {"no", ImdsMode::No}})),
+                scalar_key<&Config::imds_endpoint>(
+                        {"Discovery", "IMDSEndpoint",
+                         "The metadata service's URL: http://ADDRESS[:PORT], IPv6 in brackets "
+                         "(http://[fd00:ec2::254])."},
+                        http_endpoint_value()),
         };
         return schema;
 }

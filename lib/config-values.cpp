@@ -1,5 +1,7 @@
 #include "config-values.hpp"
 
+#include <arpa/inet.h>
+
 namespace natd {
 
 namespace {
@@ -119,6 +121,54 @@ ValueType<Ipv4Endpoint> endpoint_value() {
                         return invalid_value("address", text, key, reason_of(e.error(), text));
                 },
                 [](const Ipv4Endpoint& e) { return e.str(); },
+        };
+}
+
+ValueType<std::string> http_endpoint_value() {
+        return {
+                [](std::string_view text, std::string_view key) -> Result<std::string> {
+                        constexpr std::string_view scheme = "http://";
+                        auto bad = [&](const char* why) {
+                                return invalid_value("URL", text, key, why);
+                        };
+                        if (!text.starts_with(scheme))
+                                return bad(
+                                        "expected http://ADDRESS[:PORT] (IMDS speaks plain HTTP)");
+                        std::string_view rest = text.substr(scheme.size());
+                        if (rest.ends_with('/'))
+                                rest.remove_suffix(1);
+                        std::string_view host = rest;
+                        std::string_view port;
+                        if (rest.starts_with('[')) {
+                                const auto close = rest.find(']');
+                                if (close == std::string_view::npos)
+                                        return bad("an IPv6 address needs its closing ']'");
+                                host = rest.substr(1, close - 1);
+                                const std::string_view after = rest.substr(close + 1);
+                                if (!after.empty() && !after.starts_with(':'))
+                                        return bad("expected :PORT or nothing after ']'");
+                                if (!after.empty())
+                                        port = after.substr(1);
+                                in6_addr a6{};
+                                if (inet_pton(AF_INET6, std::string(host).c_str(), &a6) != 1)
+                                        return bad("not an IPv6 address in brackets");
+                        } else {
+                                if (const auto colon = rest.find(':');
+                                    colon != std::string_view::npos) {
+                                        host = rest.substr(0, colon);
+                                        port = rest.substr(colon + 1);
+                                }
+                                if (!Ipv4Address::parse(host))
+                                        return bad("expected a literal IPv4 address or [IPv6] "
+                                                   "(no host names: natd does not wait on DNS)");
+                        }
+                        if (rest.find('/') != std::string_view::npos)
+                                return bad("no path: natd adds /latest/...");
+                        if (!port.empty() && !number_value<uint16_t>(1, 65535).parse(port, key))
+                                return bad("the port must be 1..65535");
+                        return std::string(text.substr(0, scheme.size() + rest.size()));
+                },
+                [](const std::string& url) { return url; },
         };
 }
 

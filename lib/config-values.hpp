@@ -44,6 +44,10 @@ ValueType<Ipv4Cidr> subnet_value();        // a network: host bits are an error
 ValueType<Ipv4Address> address_value();    // a dotted quad
 ValueType<PortRange> port_range_value();   // "1024-65535"
 ValueType<Ipv4Endpoint> endpoint_value();  // "127.0.0.1:9647"
+// "http://ADDRESS[:PORT]" with a literal IPv4 or bracketed IPv6 address
+// (no name to resolve: natd must not wait on DNS), read back without a
+// trailing '/'.
+ValueType<std::string> http_endpoint_value();
 // An absolute path of a directory, without "." or ".." components.
 ValueType<std::filesystem::path> directory_value();
 ValueType<ClampMss> clamp_mss_value();  // "auto", "no" or an MSS in bytes

@@ -248,10 +248,11 @@ private:
         void verify_single_eni() {
                 const Config& c = load_.config;
                 const ConfigOrigin& none_at = origins_of<&Config::private_selector>().value;
-                if (c.source_cidrs.empty())
-                        error(none_at, cat("Private=none (single-ENI mode) needs [NAT] "
-                                           "SourceCIDRs=: the networks the NAT relays for, e.g. "
-                                           "the VPC's CIDR blocks"));
+                // With IMDS they default to the VPC's CIDR blocks (plan.cpp).
+                if (c.source_cidrs.empty() && c.imds == ImdsMode::No)
+                        error(none_at, cat("Private=none (single-ENI mode) with IMDS=no needs "
+                                           "[NAT] SourceCIDRs=: the networks the NAT relays for, "
+                                           "e.g. the VPC's CIDR blocks"));
                 const auto& subnet_at = origins_of<&Config::subnets>().items;
                 for (size_t i = 0; i < c.subnets.size(); ++i)
                         error(subnet_at[i],

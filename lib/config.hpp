@@ -47,6 +47,9 @@ struct Config {
         // [Metrics]: the Prometheus exposition (doc/metrics-api.txt).
         std::filesystem::path metrics_textfile_directory;  // empty: no textfile
         std::optional<Ipv4Endpoint> metrics_listen;        // none: no HTTP endpoint
+        // [Discovery]: the instance metadata service (imds-client.hpp).
+        ImdsMode imds = ImdsMode::Auto;
+        std::string imds_endpoint{kDefaultImdsEndpoint};
 
         bool operator==(const Config&) const = default;
 };

@@ -32,6 +32,39 @@ json_object* interface_json(const InterfaceStatus& i) {
                                i.operstate.empty() ? nullptr
                                                    : json_object_new_string(i.operstate.c_str()));
         json_object_object_add(o, "addresses", string_array(i.addresses));
+        json_object_object_add(
+                o, "source", i.source.empty() ? nullptr : json_object_new_string(i.source.c_str()));
+        return o;
+}
+
+json_object* string_or_null(const std::string& v) {
+        return v.empty() ? nullptr : json_object_new_string(v.c_str());
+}
+
+json_object* discovery_json(const DiscoveryStatus& d) {
+        json_object* o = json_object_new_object();
+        json_object_object_add(o, "imds", string_or_null(d.imds));
+        json_object_object_add(o, "endpoint", string_or_null(d.endpoint));
+        json_object_object_add(o, "error", string_or_null(d.error));
+        json_object_object_add(o, "instance_id", string_or_null(d.instance_id));
+        json_object_object_add(o, "notes", string_array(d.notes));
+        json_object* enis = json_object_new_array();
+        for (const auto& e : d.enis) {
+                json_object* j = json_object_new_object();
+                json_object_object_add(j, "mac", json_object_new_string(e.mac.c_str()));
+                json_object_object_add(j, "interface", string_or_null(e.interface));
+                json_object_object_add(j, "interface_id", string_or_null(e.interface_id));
+                json_object_object_add(j, "device_number",
+                                       e.device_number >= 0 ? json_object_new_int(e.device_number)
+                                                            : nullptr);
+                json_object_object_add(j, "network_card", json_object_new_int(e.network_card));
+                json_object_object_add(j, "subnet", string_or_null(e.subnet));
+                json_object_object_add(j, "vpc_cidrs", string_array(e.vpc_cidrs));
+                json_object_object_add(j, "local_ipv4s", string_array(e.local_ipv4s));
+                json_object_object_add(j, "public_ipv4s", string_array(e.public_ipv4s));
+                json_object_array_add(enis, j);
+        }
+        json_object_object_add(o, "enis", enis);
         return o;
 }
 
@@ -165,6 +198,16 @@ std::string format_status_json(const DaemonStatus& s) {
                                s.last_repair_usec > 0 ? json_object_new_uint64(s.last_repair_usec)
                                                       : nullptr);
         json_object_object_add(o, "warnings", string_array(s.warnings));
+        json_object_object_add(o, "discovery", discovery_json(s.discovery));
+        json_object* facts = json_object_new_array();
+        for (const auto& f : s.facts) {
+                json_object* j = json_object_new_object();
+                json_object_object_add(j, "fact", json_object_new_string(f.fact.c_str()));
+                json_object_object_add(j, "value", json_object_new_string(f.value.c_str()));
+                json_object_object_add(j, "source", json_object_new_string(f.source.c_str()));
+                json_object_array_add(facts, j);
+        }
+        json_object_object_add(o, "facts", facts);
         return json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
                                                          JSON_C_TO_STRING_NOSLASHESCAPE);
 }
@@ -237,6 +280,34 @@ std::string format_status_text(const DaemonStatus& s, uint64_t now_usec, bool co
                         out += ", last " + format_time(s.last_repair_usec) + "; " +
                                format_ago(s.last_repair_usec, now_usec);
                 out += "\n";
+        }
+        if (!s.discovery.imds.empty()) {
+                out += "        IMDS: " + s.discovery.imds;
+                if (!s.discovery.instance_id.empty())
+                        out += ", instance " + s.discovery.instance_id;
+                if (!s.discovery.error.empty())
+                        out += " (" + s.discovery.error + ")";
+                out += "\n";
+                for (const auto& e : s.discovery.enis) {
+                        out += "              " + e.mac + " " +
+                               (e.interface.empty() ? "(no link)" : e.interface) +
+                               (e.interface_id.empty() ? "" : " " + e.interface_id) +
+                               ", device-number " +
+                               (e.device_number >= 0 ? std::to_string(e.device_number) : "?");
+                        if (!e.subnet.empty())
+                                out += ", subnet " + e.subnet;
+                        for (const auto& ip : e.public_ipv4s)
+                                out += ", public " + ip;
+                        out += "\n";
+                }
+                for (const auto& n : s.discovery.notes)
+                        out += "              " + p.yellow("Note") + ": " + n + "\n";
+        }
+        first = true;
+        for (const auto& f : s.facts) {
+                out += std::string(first ? "       Facts: " : "              ") + f.fact + ": " +
+                       f.value + " (" + f.source + ")\n";
+                first = false;
         }
         for (const auto& w : s.warnings)
                 out += "     " + p.yellow("Warning") + ": " + w + "\n";

@@ -17,8 +17,47 @@ struct InterfaceStatus {
         std::string mac;
         std::string operstate;
         std::vector<std::string> addresses;
+        // How the selector found it: "name", "MAC", "altname ...", "IMDS ...";
+        // empty before natd planned.
+        std::string source;
 
         bool operator==(const InterfaceStatus&) const = default;
+};
+
+// One ENI as the instance metadata service lists it.
+struct EniStatus {
+        std::string mac;
+        std::string interface;  // the kernel's name for it; empty: no link has the MAC
+        std::string interface_id;
+        int32_t device_number = -1;  // -1: not known (yet)
+        int32_t network_card = 0;
+        std::string subnet;
+        std::vector<std::string> vpc_cidrs;
+        std::vector<std::string> local_ipv4s;
+        std::vector<std::string> public_ipv4s;
+
+        bool operator==(const EniStatus&) const = default;
+};
+
+// What natd learnt from the instance metadata service ([Discovery]).
+struct DiscoveryStatus {
+        std::string imds;  // "disabled", "pending", "ok", "unavailable"; empty: not known
+        std::string endpoint;
+        std::string error;  // why it is unavailable, or why its latest refresh failed
+        std::string instance_id;
+        std::vector<std::string> notes;  // what did not add up (device-number disagreements)
+        std::vector<EniStatus> enis;
+
+        bool operator==(const DiscoveryStatus&) const = default;
+};
+
+// One fact natd's plan rests on, and where it came from.
+struct FactStatus {
+        std::string fact;
+        std::string value;
+        std::string source;
+
+        bool operator==(const FactStatus&) const = default;
 };
 
 struct RouteStatus {
@@ -59,6 +98,8 @@ struct DaemonStatus {
         uint32_t repairs = 0;
         uint64_t last_repair_usec = 0;
         std::vector<std::string> warnings;
+        DiscoveryStatus discovery;
+        std::vector<FactStatus> facts;
 
         bool operator==(const DaemonStatus&) const = default;
 };

@@ -117,16 +117,39 @@ EniMetadata eni_from_items(const MacAddress& mac,
         return eni;
 }
 
-const EniMetadata* eni_by_device_number(const InstanceMetadata& metadata, unsigned device_number) {
+const EniMetadata* eni_by_device_number(const InstanceMetadata& metadata, unsigned device_number,
+                                        unsigned network_card) {
         const EniMetadata* found = nullptr;
         for (const auto& eni : metadata.enis) {
-                if (eni.device_number != device_number || eni.network_card.value_or(0) != 0)
+                if (eni.device_number != device_number ||
+                    eni.network_card.value_or(0) != network_card)
                         continue;
                 if (found != nullptr)
                         return nullptr;  // two claim it: trust neither
                 found = &eni;
         }
         return found;
+}
+
+const EniMetadata* eni_by_mac(const InstanceMetadata& metadata, const MacAddress& mac) {
+        for (const auto& eni : metadata.enis)
+                if (eni.mac == mac)
+                        return &eni;
+        return nullptr;
+}
+
+const char* imds_state_name(ImdsState state) {
+        switch (state) {
+        case ImdsState::Disabled:
+                return "disabled";
+        case ImdsState::Pending:
+                return "pending";
+        case ImdsState::Available:
+                return "ok";
+        case ImdsState::Unavailable:
+                return "unavailable";
+        }
+        return "unknown";
 }
 
 }  // namespace natd

@@ -59,8 +59,32 @@ EniMetadata eni_from_items(const MacAddress& mac,
                            const std::map<std::string, Result<std::string>>& items,
                            const std::optional<MacAddress>& primary_mac);
 
-// The ENI whose device-number is `device_number`, on network card 0; null
+// The ENI whose device-number is `device_number` on `network_card`; null
 // when none or several claim it.
-const EniMetadata* eni_by_device_number(const InstanceMetadata& metadata, unsigned device_number);
+const EniMetadata* eni_by_device_number(const InstanceMetadata& metadata, unsigned device_number,
+                                        unsigned network_card = 0);
+// The ENI with `mac`; null when the service does not list it.
+const EniMetadata* eni_by_mac(const InstanceMetadata& metadata, const MacAddress& mac);
+
+// Where natd's look at the metadata service stands (imds-watch.hpp asks).
+enum class ImdsState {
+        Disabled,     // [Discovery] IMDS=no
+        Pending,      // asked, no answer yet (the first time)
+        Available,    // answered: `metadata` holds what it said
+        Unavailable,  // did not answer: `error` says why; natd asks again later
+};
+const char* imds_state_name(ImdsState state);  // "disabled", "pending", "ok", "unavailable"
+
+// What the planner knows from the metadata service: plain data.
+struct ImdsFacts {
+        ImdsState state = ImdsState::Disabled;
+        // Unavailable: why. Available: why the latest refresh failed (natd
+        // then keeps what the service said before), or empty.
+        std::string error;
+        InstanceMetadata metadata;  // Available only
+
+        [[nodiscard]] bool available() const { return state == ImdsState::Available; }
+        bool operator==(const ImdsFacts&) const = default;
+};
 
 }  // namespace natd

@@ -26,6 +26,40 @@ namespace natd {
 
 namespace {
 
+// What the metadata service said, for status: the ENIs with the kernel's
+// names for them.
+DiscoveryStatus discovery_status(const ImdsFacts& facts, const std::string& endpoint,
+                                 const std::vector<Link>& links) {
+        DiscoveryStatus d;
+        d.imds = imds_state_name(facts.state);
+        d.endpoint = endpoint;
+        d.error = facts.error;
+        if (!facts.available())
+                return d;
+        d.instance_id = facts.metadata.instance_id;
+        d.notes = facts.metadata.problems;
+        for (const auto& eni : facts.metadata.enis) {
+                EniStatus e;
+                e.mac = eni.mac.str();
+                for (const auto& l : links)
+                        if (l.mac && *l.mac == eni.mac)
+                                e.interface = l.name;
+                e.interface_id = eni.interface_id;
+                e.device_number = eni.device_number ? static_cast<int32_t>(*eni.device_number) : -1;
+                e.network_card = static_cast<int32_t>(eni.network_card.value_or(0));
+                e.subnet = eni.subnet ? eni.subnet->str() : "";
+                for (const auto& c : eni.vpc_cidrs)
+                        e.vpc_cidrs.push_back(c.str());
+                for (const auto& a : eni.local_ipv4s)
+                        e.local_ipv4s.push_back(a.str());
+                for (const auto& a : eni.public_ipv4s)
+                        e.public_ipv4s.push_back(a.str());
+                d.notes.insert(d.notes.end(), eni.problems.begin(), eni.problems.end());
+                d.enis.push_back(std::move(e));
+        }
+        return d;
+}
+
 template <typename F>
 int add_timer(sd_event* loop, SdEventSourcePtr& slot, clockid_t clock, uint64_t usec, bool relative,
               F on_fire, void* self) {
@@ -145,7 +179,21 @@ Status Manager::setup() {
         spdlog::debug("nf_conntrack: {}", module_kind_name(conntrack_kind));
         poll_conntrack_usage();
         metrics_tick();
+        if (auto s = start_imds(); !s.ok())
+                return s;
         schedule_reconcile();
+        return Ok{};
+}
+
+Status Manager::start_imds() {
+        imds_.reset();
+        // (The status follows by itself: status_source_ runs after every
+        // event, this one included.)
+        auto watch = ImdsWatch::create(loop_.get(), config_.imds, config_.imds_endpoint,
+                                       [this] { schedule_reconcile(); });
+        if (!watch.ok())
+                return watch.failure().wrapped("start the IMDS client");
+        imds_ = std::move(watch).value();
         return Ok{};
 }
 
@@ -455,9 +503,12 @@ void Manager::reconcile() {
                                             ? last_foreign_nft_->process + ", pid " +
                                                       std::to_string(last_foreign_nft_->pid)
                                             : "";
+        const auto& links = watcher_->table().links();
+        imds_->links_changed(links);
+        facts_.imds = imds_->facts();
         const Decision d = reconciler_.run({
                 .config = config_,
-                .links = watcher_->table().links(),
+                .links = links,
                 .now_usec = now(loop_.get(), CLOCK_MONOTONIC),
                 .jitter = std::uniform_real_distribution<double>(0, 1)(jitter_source_),
                 .links_synchronized = watcher_->synchronized(),
@@ -552,9 +603,20 @@ Status Manager::reload_configuration() {
                 spdlog::info("Reload: configuration unchanged; retrying what failed");
         } else {
                 spdlog::info("Reload: configuration changed");
+                const bool imds_changed = load.config.imds != config_.imds ||
+                                          load.config.imds_endpoint != config_.imds_endpoint;
                 config_ = std::move(load.config);
                 metrics_tick();  // [Metrics] may have changed
+                if (imds_changed) {
+                        if (auto s = start_imds(); !s.ok()) {
+                                spdlog::error("{}", s.error());
+                                result = s;
+                        }
+                }
         }
+        // And to look at the metadata service again (a new ENI, an Elastic IP).
+        if (imds_)
+                imds_->refresh("reload");
         // An operator's reload is also a request to try again now.
         reconciler_.retry_now();
         schedule_reconcile();
@@ -609,25 +671,50 @@ void Manager::refresh_status() {
         s.status_text = report_.status;
         s.waiting_for = report_.waiting_for;
         const auto links = watcher_->table().links();
-        auto describe_interface = [&](const Selector& selector) {
+        const auto* applied_plan =
+                reconciler_.memory().applied ? &reconciler_.memory().applied->plan : nullptr;
+        // The link the applied plan chose (IMDS may have found it), else
+        // what the selector matches now.
+        auto describe_interface = [&](const Selector& selector, const ResolvedInterface* planned) {
                 InterfaceStatus i;
                 i.selector = selector.str();
-                const Resolution r = resolve(selector, links);
-                if (r.link == nullptr)
+                const Link* link = nullptr;
+                if (planned != nullptr) {
+                        for (const auto& l : links)
+                                if (l.ifindex == planned->ifindex)
+                                        link = &l;
+                        i.source = planned->source;
+                }
+                if (link == nullptr) {
+                        link = resolve(selector, links).link;
+                        i.source.clear();
+                }
+                if (link == nullptr)
                         return i;
-                i.name = r.link->name;
-                i.ifindex = r.link->ifindex;
-                i.mac = r.link->mac ? r.link->mac->str() : "";
-                i.operstate = r.link->operstate;
-                for (const auto& a : r.link->ipv4)
+                i.name = link->name;
+                i.ifindex = link->ifindex;
+                i.mac = link->mac ? link->mac->str() : "";
+                i.operstate = link->operstate;
+                for (const auto& a : link->ipv4)
                         i.addresses.push_back(a.str());
                 return i;
         };
-        s.public_interface = describe_interface(config_.public_selector);
+        s.public_interface = describe_interface(
+                config_.public_selector, applied_plan ? &applied_plan->public_interface : nullptr);
         if (config_.private_selector)
-                s.private_interface = describe_interface(*config_.private_selector);
+                s.private_interface = describe_interface(
+                        *config_.private_selector,
+                        applied_plan ? &applied_plan->private_interface : nullptr);
         else
                 s.private_interface.selector = "none";  // single-ENI mode
+        s.discovery = discovery_status(imds_->facts(), imds_->endpoint(), links);
+        if (applied_plan != nullptr) {
+                for (const auto& f : applied_plan->facts)
+                        s.facts.push_back({f.fact, f.value, f.source});
+                s.discovery.notes.insert(s.discovery.notes.end(),
+                                         applied_plan->discovery_notes.begin(),
+                                         applied_plan->discovery_notes.end());
+        }
         const auto& verification = reconciler_.verification();
         if (verification) {
                 s.forwarding = verification->forwarding_enabled;

@@ -14,6 +14,7 @@
 #include "daemon-status.hpp"
 #include "exit-codes.hpp"
 #include "handles.hpp"
+#include "imds-watch.hpp"
 #include "instance-lock.hpp"
 #include "kernel-committer.hpp"
 #include "link-watcher.hpp"
@@ -75,6 +76,8 @@ private:
         // Runs Poll `usec` from now on `slot`'s timer (made on first use).
         template <void (Manager::*Poll)()>
         int rearm_poll(SdEventSourcePtr& slot, uint64_t usec);
+        // [Discovery]: (re)starts the metadata service watch as configured.
+        Status start_imds();
         void schedule_reconcile();
         void reconcile();
         void arm_wake(std::optional<uint64_t> at_usec);
@@ -105,6 +108,7 @@ private:
         std::unique_ptr<NetlinkMonitor> route_monitor_;
         std::unique_ptr<NetlinkMonitor> nft_monitor_;
         std::unique_ptr<ManagerBus> api_;
+        std::unique_ptr<ImdsWatch> imds_;                // asks IMDS; facts_.imds copies its facts
         std::unique_ptr<MetricsServer> metrics_server_;  // null: no Listen=, or not bound
         std::string textfile_error_;  // why natd.prom could not be written, for status
         std::string listen_error_;    // why Listen= could not be bound, for status
@@ -115,7 +119,9 @@ private:
         uint32_t repairs_seen_ = 0;
         bool wait_timed_out_ = false;
         std::optional<NftTransaction> last_foreign_nft_;  // who last changed nftables, not natd
-        HostFacts facts_;           // memory, flowtables, nf_conntrack module: read once at start
+        // Memory, flowtables, nf_conntrack module: read once at start; IMDS's
+        // facts: copied from imds_ at every reconciliation.
+        HostFacts facts_;
         bool nft_changed_ = false;  // someone else changed nftables: rescan for blockers
         // iptables-legacy's filter table as last read (nullopt: none), or why not.
         std::optional<std::vector<NftChain>> legacy_chains_;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 
 namespace natd {
 
@@ -40,6 +41,15 @@ enum class FlowOffload {
         Yes,   // required: natd applies nothing on a kernel without them
         No,
 };
+
+// [Discovery] IMDS=: whether natd asks the instance metadata service.
+enum class ImdsMode {
+        Auto,  // when it answers; natd carries on without it and says so
+        Yes,   // required: what needs it waits until it answers
+        No,
+};
+
+inline constexpr std::string_view kDefaultImdsEndpoint = "http://169.254.169.254";
 
 // The source ports masquerade may use, inclusive.
 struct PortRange {

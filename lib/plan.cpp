@@ -14,29 +14,134 @@ std::string names_of(const std::vector<const Link*>& links) {
         return join(names, ", ");
 }
 
-// Resolves one selector; on failure appends the reason and returns nullptr.
-const Link* resolve_role(const char* role, const Selector& selector, const std::vector<Link>& links,
-                         std::vector<std::string>& reasons) {
+// How a link the selector matched was found, for status.
+std::string match_source(const Selector& selector, const Link& link) {
+        if (selector.is_mac())
+                return "MAC";
+        const std::string text = selector.str();
+        if (link.name == text)
+                return "name";
+        for (const auto& a : link.altnames)
+                if (a == text)
+                        return "altname " + a;
+        for (const auto& a : link.altnames)  // device-number-N against device-number-N.C
+                if (a.starts_with(text + "."))
+                        return "altname " + a;
+        return "altname";
+}
+
+std::string describe(const EniMetadata& eni) {
+        return eni.mac.str() + (eni.interface_id.empty() ? "" : " (" + eni.interface_id + ")");
+}
+
+struct RoleResolution {
+        const Link* link = nullptr;
+        std::string source;
+};
+
+// Resolves one selector: by name, altname or MAC, and a device-number-N no
+// altname matches through IMDS (by MAC). On failure appends the reason and
+// returns no link; where IMDS and an altname disagree, a note.
+RoleResolution resolve_role(const char* role, const Selector& selector,
+                            const std::vector<Link>& links, const ImdsFacts& imds,
+                            std::vector<std::string>& reasons, std::vector<std::string>& notes) {
         const Resolution r = resolve(selector, links);
         const std::string what = std::string(role) + " interface (" + selector.str() + ")";
         if (!r.ambiguous.empty()) {
                 reasons.push_back(what + ": matches several interfaces (" + names_of(r.ambiguous) +
                                   "); use a more specific selector");
-                return nullptr;
+                return {};
         }
-        if (r.link == nullptr) {
+        const auto number = selector.device_number();
+        const EniMetadata* eni = number && imds.available()
+                                         ? eni_by_device_number(imds.metadata, number->device,
+                                                                number->network_card.value_or(0))
+                                         : nullptr;
+        if (r.link != nullptr) {
+                if (eni != nullptr && r.link->mac && !(eni->mac == *r.link->mac))
+                        notes.push_back(what + ": the altname is on " + r.link->name + " (" +
+                                        r.link->mac->str() + "), IMDS says device-number " +
+                                        std::to_string(number->device) + " is " + describe(*eni) +
+                                        "; natd goes by the altname");
+                return {r.link, match_source(selector, *r.link)};
+        }
+        if (!number || imds.state == ImdsState::Disabled) {
                 reasons.push_back(what + ": no interface matches");
-                return nullptr;
+                return {};
         }
-        return r.link;
+        if (imds.state == ImdsState::Pending) {
+                reasons.push_back(what + ": no interface has that altname; waiting for IMDS");
+                return {};
+        }
+        if (imds.state == ImdsState::Unavailable) {
+                reasons.push_back(what +
+                                  ": no interface has that altname, and IMDS is "
+                                  "unavailable (" +
+                                  imds.error + ")");
+                return {};
+        }
+        if (eni == nullptr) {
+                reasons.push_back(what +
+                                  ": no interface has that altname, and IMDS lists no "
+                                  "ENI with device-number " +
+                                  std::to_string(number->device) + " (yet)");
+                return {};
+        }
+        for (const auto& link : links)
+                if (link.mac && *link.mac == eni->mac)
+                        return {&link, "IMDS device-number " + std::to_string(number->device) +
+                                               ": " + describe(*eni)};
+        reasons.push_back(what + ": IMDS says device-number " + std::to_string(number->device) +
+                          " is " + describe(*eni) + ", but no interface has that MAC (yet)");
+        return {};
+}
+
+// The ENI the metadata service lists for `link`, when it answered.
+const EniMetadata* imds_eni(const ImdsFacts& imds, const Link& link) {
+        if (!imds.available() || !link.mac)
+                return nullptr;
+        return eni_by_mac(imds.metadata, *link.mac);
+}
+
+std::string cidrs_str(const std::vector<Ipv4Cidr>& cidrs) {
+        std::vector<std::string> parts;
+        parts.reserve(cidrs.size());
+        for (const auto& c : cidrs)
+                parts.push_back(c.str());
+        return parts.empty() ? "none" : join(parts, " ");
+}
+
+// The networks a defaulted setting falls back to: the VPC's CIDR blocks as
+// IMDS lists them for `eni`'s link. Waiting reasons while IMDS has not
+// answered; none (and `source` says why) when it cannot.
+std::vector<Ipv4Cidr> vpc_cidrs_default(const char* setting, const ImdsFacts& imds,
+                                        const Link& link, std::vector<std::string>& reasons,
+                                        std::string& source) {
+        if (imds.state == ImdsState::Pending) {
+                reasons.push_back(std::string(setting) +
+                                  " is unset: waiting for IMDS's VPC CIDR blocks");
+                return {};
+        }
+        if (const EniMetadata* eni = imds_eni(imds, link); eni && !eni->vpc_cidrs.empty()) {
+                source = "IMDS vpc-ipv4-cidr-blocks of " + describe(*eni);
+                return eni->vpc_cidrs;
+        }
+        source = std::string(setting) + " unset; " +
+                 (imds.state == ImdsState::Disabled ? "IMDS=no"
+                  : imds.state == ImdsState::Unavailable
+                          ? "IMDS unavailable (" + imds.error + ")"
+                          : "IMDS lists no VPC CIDR blocks for " + link.name);
+        return {};
 }
 
 }  // namespace
 
-std::vector<Ipv4Cidr> resolve_source_cidrs(const Config& config, const Ipv4Cidr& private_subnet) {
+std::vector<Ipv4Cidr> resolve_source_cidrs(const Config& config,
+                                           const std::vector<Ipv4Cidr>& subnets,
+                                           const Ipv4Cidr& private_subnet) {
         if (!config.source_cidrs.empty())
                 return config.source_cidrs;
-        std::vector<Ipv4Cidr> sources = config.subnets;
+        std::vector<Ipv4Cidr> sources = subnets;
         // Subnets may already hold the ENI's subnet, or a network around it:
         // one rule fewer then.
         const bool covered = std::any_of(sources.begin(), sources.end(), [&](const Ipv4Cidr& s) {
@@ -58,19 +163,68 @@ std::vector<const ResolvedInterface*> nat_interfaces(const NatPlan& plan) {
         return {&plan.private_interface, &plan.public_interface};
 }
 
+namespace {
+
+void add_facts(NatPlan& plan, const Config& config, const ImdsFacts& imds, const Link& pub,
+               const std::vector<Ipv4Cidr>& subnets, const std::string& subnets_source,
+               const std::string& sources_source) {
+        plan.facts.push_back(
+                {"public interface", plan.public_interface.name, plan.public_interface.source});
+        if (!plan.single_eni) {
+                plan.facts.push_back({"private interface", plan.private_interface.name,
+                                      plan.private_interface.source});
+                plan.facts.push_back({"return routes", cidrs_str(subnets), subnets_source});
+                plan.facts.push_back({"gateway", plan.gateway.str(),
+                                      config.gateway ? "Gateway="
+                                                     : "first host of the private ENI's subnet " +
+                                                               plan.private_subnet.str()});
+        }
+        plan.facts.push_back({"source CIDRs", cidrs_str(plan.source_cidrs),
+                              plan.single_eni || !config.source_cidrs.empty()
+                                      ? sources_source
+                                      : "return routes' networks and the private ENI's subnet"});
+        if (const EniMetadata* eni = imds_eni(imds, pub))
+                for (const auto& ip : eni->public_ipv4s)
+                        plan.facts.push_back({"public IPv4", ip.str(),
+                                              "IMDS public-ipv4s of " + describe(*eni)});
+}
+
+}  // namespace
+
 PlanOutcome make_plan(const Config& config, const std::vector<Link>& links,
                       const HostFacts& facts) {
         Waiting waiting;
-        const Link* pub = resolve_role("public", config.public_selector, links, waiting.reasons);
+        std::vector<std::string> notes;
+        const RoleResolution pub_r = resolve_role("public", config.public_selector, links,
+                                                  facts.imds, waiting.reasons, notes);
+        const Link* pub = pub_r.link;
         const bool single_eni = !config.private_selector;
-        const Link* priv = single_eni ? pub
-                                      : resolve_role("private", *config.private_selector, links,
-                                                     waiting.reasons);
+        const RoleResolution priv_r =
+                single_eni ? RoleResolution{pub, "none"}
+                           : resolve_role("private", *config.private_selector, links, facts.imds,
+                                          waiting.reasons, notes);
+        const Link* priv = priv_r.link;
         if (!single_eni && pub != nullptr && priv != nullptr && pub->ifindex == priv->ifindex) {
                 waiting.reasons.push_back("public (" + config.public_selector.str() +
                                           ") and private (" + config.private_selector->str() +
                                           ") select the same interface " + pub->name);
                 return waiting;
+        }
+        // Unset, they default to the VPC's CIDR blocks from IMDS: Subnets=
+        // (the return routes) and, single ENI, SourceCIDRs=.
+        std::vector<Ipv4Cidr> subnets = config.subnets;
+        std::string subnets_source = "Subnets=";
+        std::vector<Ipv4Cidr> single_sources = config.source_cidrs;
+        std::string sources_source = "SourceCIDRs=";
+        if (!single_eni && subnets.empty() && priv != nullptr)
+                subnets = vpc_cidrs_default("[Routes] Subnets=", facts.imds, *priv, waiting.reasons,
+                                            subnets_source);
+        if (single_eni && single_sources.empty() && pub != nullptr) {
+                single_sources = vpc_cidrs_default("[NAT] SourceCIDRs=", facts.imds, *pub,
+                                                   waiting.reasons, sources_source);
+                if (single_sources.empty() && facts.imds.state != ImdsState::Pending)
+                        waiting.reasons.push_back("Private=none needs [NAT] SourceCIDRs= (" +
+                                                  sources_source + ")");
         }
         // Routes cannot go through a link that is down ("Network is down"):
         // a link taken down to be renamed comes back up moments later.
@@ -92,20 +246,21 @@ PlanOutcome make_plan(const Config& config, const std::vector<Link>& links,
                 return waiting;
 
         NatPlan plan;
-        plan.public_interface = {config.public_selector.str(), pub->ifindex, pub->name};
+        plan.public_interface = {config.public_selector.str(), pub->ifindex, pub->name,
+                                 pub_r.source};
+        plan.discovery_notes = std::move(notes);
         plan.single_eni = single_eni;
         plan.no_redirects = single_eni;
         if (single_eni) {
-                plan.private_interface = {"none", pub->ifindex, pub->name};
-                // Required with Private=none (config.cpp).
-                plan.source_cidrs = config.source_cidrs;
+                plan.private_interface = {"none", pub->ifindex, pub->name, "none"};
+                plan.source_cidrs = single_sources;
         } else {
-                plan.private_interface = {config.private_selector->str(), priv->ifindex,
-                                          priv->name};
+                plan.private_interface = {config.private_selector->str(), priv->ifindex, priv->name,
+                                          priv_r.source};
                 // The kernel lists the primary address first: the ENI's own address.
                 plan.private_subnet = priv->ipv4.front().network();
                 plan.gateway = config.gateway.value_or(plan.private_subnet.first_host());
-                plan.source_cidrs = resolve_source_cidrs(config, plan.private_subnet);
+                plan.source_cidrs = resolve_source_cidrs(config, subnets, plan.private_subnet);
         }
         std::vector<Ipv4Address> pool;
         for (const auto& a : config.nat_addresses) {
@@ -133,6 +288,7 @@ PlanOutcome make_plan(const Config& config, const std::vector<Link>& links,
                                   config.port_allocation, config.port_range, config.clamp_mss,
                                   flow_offload, std::move(pool), config.pool_mode, single_eni});
         plan.conntrack = plan_conntrack(config, facts.memory_bytes, facts.conntrack_module);
+        add_facts(plan, config, facts.imds, *pub, subnets, subnets_source, sources_source);
         if (single_eni)
                 return plan;  // Subnets= is empty (config.cpp): no routes
         // Inside or equal: a wider destination (the VPC's CIDR) is fine, the
@@ -140,7 +296,7 @@ PlanOutcome make_plan(const Config& config, const std::vector<Link>& links,
         auto within = [](const Ipv4Cidr& inner, const Ipv4Cidr& outer) {
                 return inner.prefix_len() >= outer.prefix_len() && outer.contains(inner.address());
         };
-        for (const auto& subnet : config.subnets) {
+        for (const auto& subnet : subnets) {
                 if (subnet == plan.private_subnet)
                         continue;  // reachable directly on the private ENI
                 const Ipv4Cidr* public_subnet = nullptr;

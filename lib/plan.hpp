@@ -9,6 +9,7 @@
 
 #include "config.hpp"
 #include "conntrack-plan.hpp"
+#include "imds-metadata.hpp"
 #include "ipv4.hpp"
 #include "link.hpp"
 #include "ruleset-plan.hpp"
@@ -31,8 +32,21 @@ struct ResolvedInterface {
         std::string selector;  // as configured
         int ifindex = 0;
         std::string name;
+        // How the selector found it: "name", "MAC", "altname device-number-1.0",
+        // "IMDS device-number 1: 02:..:0a (eni-...)"; "none" in single-ENI mode.
+        std::string source;
 
         bool operator==(const ResolvedInterface&) const = default;
+};
+
+// One thing natd planned from, where it came from, for status:
+// {"return routes", "10.0.0.0/16", "IMDS vpc-ipv4-cidr-blocks of eni-..."}.
+struct PlanFact {
+        std::string fact;
+        std::string value;
+        std::string source;
+
+        bool operator==(const PlanFact&) const = default;
 };
 
 struct NatPlan {
@@ -68,6 +82,11 @@ struct NatPlan {
         // [NAT] FlowOffload= as planned: "on", "off (FlowOffload=no)", or
         // "unavailable: ..." (auto, on a kernel without flowtables).
         std::string flow_offload;
+        // What the plan rests on and where each came from (configuration,
+        // altnames, IMDS), and where IMDS and the altnames disagree (natd
+        // goes by the altname and says so).
+        std::vector<PlanFact> facts;
+        std::vector<std::string> discovery_notes;
 
         bool operator==(const NatPlan&) const = default;
 };
@@ -83,9 +102,12 @@ struct Waiting {
 
 using PlanOutcome = std::variant<Waiting, NatPlan>;
 
-// [NAT] SourceCIDRs= as configured or, when empty, Subnets= plus the
-// private ENI's own subnet unless one of them already covers it.
-std::vector<Ipv4Cidr> resolve_source_cidrs(const Config& config, const Ipv4Cidr& private_subnet);
+// [NAT] SourceCIDRs= as configured or, when empty, `subnets` (Subnets= or
+// its IMDS default) plus the private ENI's own subnet unless one of them
+// already covers it.
+std::vector<Ipv4Cidr> resolve_source_cidrs(const Config& config,
+                                           const std::vector<Ipv4Cidr>& subnets,
+                                           const Ipv4Cidr& private_subnet);
 
 // What the planner needs to know of the host beyond its links.
 struct HostFacts {
@@ -96,6 +118,9 @@ struct HostFacts {
         // size also goes to a modprobe.d option. False where it is built
         // in or natd cannot tell.
         bool conntrack_module = false;
+        // The instance metadata service: device-number selectors without an
+        // altname, Subnets= and (single ENI) SourceCIDRs= default from it.
+        ImdsFacts imds;
 };
 
 PlanOutcome make_plan(const Config& config, const std::vector<Link>& links,

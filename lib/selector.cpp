@@ -1,6 +1,7 @@
 #include "selector.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <utility>
 
 namespace natd {
@@ -26,7 +27,43 @@ bool network_card_match(std::string_view selector, std::string_view altname) {
                altname[selector.size()] == '.' && all_digits(altname.substr(selector.size() + 1));
 }
 
+// A run of digits (all_digits) as a number; none when it overflows.
+std::optional<unsigned> digits_value(std::string_view s) {
+        unsigned v = 0;
+        const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+        if (ec != std::errc{} || end != s.data() + s.size())
+                return std::nullopt;
+        return v;
+}
+
 }  // namespace
+
+std::optional<Selector::DeviceNumber> Selector::device_number() const {
+        const auto* text = std::get_if<std::string>(&v_);
+        if (text == nullptr || !text->starts_with(device_number_prefix))
+                return std::nullopt;
+        std::string_view rest = std::string_view(*text).substr(device_number_prefix.size());
+        std::string_view card;
+        if (const auto dot = rest.find('.'); dot != std::string_view::npos) {
+                card = rest.substr(dot + 1);
+                rest = rest.substr(0, dot);
+                if (!all_digits(card))
+                        return std::nullopt;
+        }
+        if (!all_digits(rest))
+                return std::nullopt;
+        DeviceNumber n;
+        const auto device = digits_value(rest);
+        if (!device)
+                return std::nullopt;
+        n.device = *device;
+        if (!card.empty()) {
+                n.network_card = digits_value(card);
+                if (!n.network_card)
+                        return std::nullopt;
+        }
+        return n;
+}
 
 Result<Selector> Selector::parse(std::string_view text) {
         if (text.empty())

@@ -2,6 +2,7 @@
 // (device-number-N, device-number-N.C, eni-...), or MAC address.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -32,6 +33,15 @@ public:
         [[nodiscard]] Match match(const Link& link) const;
         [[nodiscard]] bool is_mac() const { return std::holds_alternative<MacAddress>(v_); }
         [[nodiscard]] std::string str() const;  // as the operator wrote it (MAC normalized)
+
+        // device-number-N or device-number-N.C: the ENI's device index and,
+        // when given, its network card, which the instance metadata service
+        // can resolve to a MAC where no altname says it (imds-metadata.hpp).
+        struct DeviceNumber {
+                unsigned device = 0;
+                std::optional<unsigned> network_card;
+        };
+        [[nodiscard]] std::optional<DeviceNumber> device_number() const;
 
         bool operator==(const Selector&) const = default;
 

@@ -35,9 +35,9 @@ TEST_NAME=integration.unit-file
 # (NATD_UNIT: another unit file, to try a change to the unit.)
 UNIT=${NATD_UNIT:-$(cd "$INTEG_DIR/../.." && pwd)/systemd/natd.service}
 UNIT_PY="$PY $INTEG_DIR/unit-file.py"
-# 2.0: 1.9 before IPAddressAllow=localhost, which [Metrics] Listen= on a
-# loopback address needs (systemd-analyze counts a localhost-only allow list
-# 0.1 against IPAddressDeny=any).
+# 2.0: 1.9 before IPAddressAllow=localhost (for [Metrics] Listen= on a
+# loopback address; IMDS's link-local addresses cost nothing more) and
+# AF_INET6 (IMDSEndpoint=http://[fd00:ec2::254]) still score 2.0.
 MAX_EXPOSURE=${MAX_EXPOSURE:-2.0}
 [[ -n ${1:-} && -x $1 ]] || fail "usage: $0 PATH-TO-natd"
 command -v systemd-analyze >/dev/null || fail "'systemd-analyze' is missing: run tests/install-deps.sh (package systemd)"

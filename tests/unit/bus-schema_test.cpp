@@ -69,10 +69,17 @@ DaemonStatus full_status() {
         s.status_text = "Degraded: something keeps deleting table ip natd";
         s.waiting_for = {"private interface (device-number-1): no interface matches",
                          "an IPv4 address on ens6"};
-        s.public_interface = {"device-number-0",   "ens5", 2,
-                              "0a:00:00:00:00:02", "up",   {"203.0.113.10/24", "203.0.113.11/24"}};
-        s.private_interface = {"device-number-1",   "ens6", 3,
-                               "0a:00:00:00:00:03", "down", {"10.0.1.10/24"}};
+        s.public_interface = {
+                "device-number-0",          "ens5", 2,
+                "0a:00:00:00:00:02",        "up",   {"203.0.113.10/24", "203.0.113.11/24"},
+                "altname device-number-0.0"};
+        s.private_interface = {"device-number-1",
+                               "ens6",
+                               3,
+                               "0a:00:00:00:00:03",
+                               "down",
+                               {"10.0.1.10/24"},
+                               "IMDS device-number 1: 0a:00:00:00:00:03 (eni-1)"};
         s.forwarding = true;
         s.table_present = true;
         s.table_verified = true;
@@ -89,6 +96,21 @@ DaemonStatus full_status() {
         s.repairs = 7;
         s.last_repair_usec = 1'700'000'100'000'000;
         s.warnings = {"table ip filter chain FORWARD has policy drop"};
+        s.discovery = {"ok",
+                       "http://169.254.169.254",
+                       "the latest refresh failed: timed out",
+                       "i-0123456789abcdef0",
+                       {"device-number-1: IMDS disagrees"},
+                       {{"0a:00:00:00:00:03",
+                         "ens6",
+                         "eni-1",
+                         1,
+                         0,
+                         "10.0.1.0/24",
+                         {"10.0.0.0/16"},
+                         {"10.0.1.10"},
+                         {"198.51.100.7"}}}};
+        s.facts = {{"return routes", "10.0.0.0/16", "IMDS vpc-ipv4-cidr-blocks of eni-1"}};
         return s;
 }
 

@@ -125,7 +125,18 @@ TEST_CASE("--dump-config: every key, its value and where it came from", "[config
               "# ADDRESS:PORT natd serves GET /metrics on, e.g. 127.0.0.1:9647; empty: no HTTP "
               "endpoint.\n"
               "# default\n"
-              "Listen=\n");
+              "Listen=\n"
+              "\n"
+              "[Discovery]\n"
+              "# Ask the instance metadata service (IMDSv2) for the ENIs, VPC CIDRs and public "
+              "IPs: auto (when it answers), yes (required), no.\n"
+              "# default\n"
+              "IMDS=auto\n"
+              "\n"
+              "# The metadata service's URL: http://ADDRESS[:PORT], IPv6 in brackets "
+              "(http://[fd00:ec2::254]).\n"
+              "# default\n"
+              "IMDSEndpoint=http://169.254.169.254\n");
 }
 
 TEST_CASE("--dump-config without any file", "[config-dump]") {

@@ -19,6 +19,7 @@ using natd::ConfigError;
 using natd::ConfigLoad;
 using natd::ConfigLocation;
 using natd::ConfigSource;
+using natd::ImdsMode;
 using natd::Ipv4Address;
 using natd::Ipv4Cidr;
 using natd::load_config;
@@ -842,9 +843,13 @@ TEST_CASE("Private=none: single-ENI mode needs SourceCIDRs= and takes no routes"
         REQUIRE(back.private_selector);
         CHECK(back.private_selector->str() == "device-number-1");
 
-        CHECK(errors_of({{"a.conf", "[Interfaces]\nPrivate=none\n"}}) ==
-              Strings{"a.conf:2: Private=none (single-ENI mode) needs [NAT] SourceCIDRs=: the "
-                      "networks the NAT relays for, e.g. the VPC's CIDR blocks"});
+        // With IMDS (the default: auto) SourceCIDRs= defaults to the VPC's
+        // CIDR blocks; without it there is nothing to default to.
+        CHECK(parse_ok({{"a.conf", "[Interfaces]\nPrivate=none\n"}}).source_cidrs.empty());
+        CHECK(errors_of({{"a.conf", "[Interfaces]\nPrivate=none\n[Discovery]\nIMDS=no\n"}}) ==
+              Strings{"a.conf:2: Private=none (single-ENI mode) with IMDS=no needs [NAT] "
+                      "SourceCIDRs=: the networks the NAT relays for, e.g. the VPC's CIDR "
+                      "blocks"});
         CHECK(errors_of({{"a.conf", "[Interfaces]\nPrivate=none\n[NAT]\nSourceCIDRs=10.0.0.0/16\n"},
                          {"b.conf", "[Routes]\nSubnets=10.0.2.0/24\nGateway=10.0.1.1\n"}}) ==
               Strings{"b.conf:2: Subnets=10.0.2.0/24 with Private=none (a.conf:2): a single-ENI "
@@ -852,4 +857,30 @@ TEST_CASE("Private=none: single-ENI mode needs SourceCIDRs= and takes no routes"
                       "them in [NAT] SourceCIDRs=",
                       "b.conf:3: Gateway= with Private=none (a.conf:2): a single-ENI NAT has no "
                       "return routes"});
+}
+
+TEST_CASE("[Discovery] IMDSEndpoint= takes a literal address over plain HTTP", "[config]") {
+        CHECK(Config{}.imds_endpoint == "http://169.254.169.254");
+        CHECK(Config{}.imds == ImdsMode::Auto);
+        for (const char* good : {"http://169.254.169.254", "http://[fd00:ec2::254]",
+                                 "http://127.0.0.1:8080", "http://[::1]:1338"}) {
+                CAPTURE(good);
+                CHECK(parse_ok(
+                              {{"a.conf", std::string("[Discovery]\nIMDSEndpoint=") + good + "\n"}})
+                              .imds_endpoint == good);
+        }
+        // The trailing '/' is dropped: natd appends /latest/...
+        CHECK(parse_ok({{"a.conf", "[Discovery]\nIMDSEndpoint=http://10.1.2.3/\n"}})
+                      .imds_endpoint == "http://10.1.2.3");
+        CHECK(parse_ok({{"a.conf", "[Discovery]\nIMDS=no\n"}}).imds == ImdsMode::No);
+        for (const char* bad :
+             {"https://169.254.169.254", "169.254.169.254", "http://metadata.internal",
+              "http://[fd00:ec2::254", "http://[10.0.0.1]", "http://1.2.3.4:0",
+              "http://1.2.3.4:99999", "http://1.2.3.4/latest", "http://[::1]x"}) {
+                CAPTURE(bad);
+                const auto errors = errors_of(
+                        {{"a.conf", std::string("[Discovery]\nIMDSEndpoint=") + bad + "\n"}});
+                REQUIRE(errors.size() == 1);
+                CHECK(errors[0].starts_with("a.conf:2: invalid URL '"));
+        }
 }

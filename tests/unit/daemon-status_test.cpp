@@ -13,10 +13,29 @@ natd::DaemonStatus ready_status() {
         s.state = "ready";
         s.state_since_usec = 1'700'000'000'000'000;
         s.status_text = "Ready: NAT ens6 -> ens5, 1 return route via 10.0.1.1, verified";
-        s.public_interface = {"device-number-0",   "ens5", 2,
-                              "0a:00:00:00:00:02", "up",   {"203.0.113.10/24"}};
-        s.private_interface = {"device-number-1",   "ens6", 3,
-                               "0a:00:00:00:00:03", "up",   {"10.0.1.10/24"}};
+        s.public_interface = {"device-number-0",          "ens5", 2,
+                              "0a:00:00:00:00:02",        "up",   {"203.0.113.10/24"},
+                              "altname device-number-0.0"};
+        s.private_interface = {"device-number-1",
+                               "ens6",
+                               3,
+                               "0a:00:00:00:00:03",
+                               "up",
+                               {"10.0.1.10/24"},
+                               "IMDS device-number 1: 0a:00:00:00:00:03 (eni-0b)"};
+        s.discovery.imds = "ok";
+        s.discovery.endpoint = "http://169.254.169.254";
+        s.discovery.instance_id = "i-0123456789abcdef0";
+        s.discovery.enis = {{"0a:00:00:00:00:03",
+                             "ens6",
+                             "eni-0b",
+                             1,
+                             0,
+                             "10.0.1.0/24",
+                             {"10.0.0.0/16"},
+                             {"10.0.1.10"},
+                             {}}};
+        s.facts = {{"return routes", "10.0.0.0/16", "IMDS vpc-ipv4-cidr-blocks of eni-0b"}};
         s.forwarding = true;
         s.table_present = true;
         s.table_verified = true;
@@ -51,6 +70,24 @@ TEST_CASE("status --json follows the documented schema", "[status]") {
         CHECK(std::string(json_object_get_string(at(at(o, "public"), "name"))) == "ens5");
         CHECK(std::string(json_object_get_string(at(at(o, "private"), "name"))) == "ens6");
         CHECK(json_object_get_int(at(at(o, "private"), "ifindex")) == 3);
+        CHECK(std::string(json_object_get_string(at(at(o, "private"), "source"))) ==
+              "IMDS device-number 1: 0a:00:00:00:00:03 (eni-0b)");
+        json_object* discovery = at(o, "discovery");
+        CHECK(std::string(json_object_get_string(at(discovery, "imds"))) == "ok");
+        CHECK(json_object_get_type(at(discovery, "error")) == json_type_null);
+        CHECK(std::string(json_object_get_string(at(discovery, "instance_id"))) ==
+              "i-0123456789abcdef0");
+        json_object* enis = at(discovery, "enis");
+        REQUIRE(json_object_array_length(enis) == 1);
+        json_object* eni = json_object_array_get_idx(enis, 0);
+        CHECK(std::string(json_object_get_string(at(eni, "interface"))) == "ens6");
+        CHECK(json_object_get_int(at(eni, "device_number")) == 1);
+        CHECK(json_object_array_length(at(eni, "public_ipv4s")) == 0);
+        json_object* facts = at(o, "facts");
+        REQUIRE(json_object_array_length(facts) == 1);
+        CHECK(std::string(
+                      json_object_get_string(at(json_object_array_get_idx(facts, 0), "source"))) ==
+              "IMDS vpc-ipv4-cidr-blocks of eni-0b");
         json_object* routes = at(o, "routes");
         REQUIRE(json_object_array_length(routes) == 1);
         json_object* route = json_object_array_get_idx(routes, 0);
