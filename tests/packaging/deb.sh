@@ -21,7 +21,7 @@ field() { dpkg-deb -f "$DEB" "$1"; }
 [[ $(field Section) == net && $(field Priority) == optional ]] ||
     fail "Section/Priority: $(field Section)/$(field Priority)"
 depends=$(field Depends)
-for lib in libc6 libmnl0 libnftnl11 libsystemd0 libjson-c5 libmicrohttpd12; do
+for lib in libc6 libmnl0 libnftnl11 libsystemd0 libjson-c5 libmicrohttpd12 libcurl4; do
     grep -qw "$lib" <<<"$depends" || fail "Depends lacks $lib: $depends"
 done
 pass "control: Package natd, Section net, Depends (from dpkg-shlibdeps) $depends"

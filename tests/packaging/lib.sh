@@ -104,11 +104,12 @@ check_rpm_payload() {
 }
 
 # check_rpm_requires RPM: shared libraries only from AL2023's core repository
-# (glibc, libstdc++, libgcc, libmnl, libnftnl, systemd-libs, json-c, libmicrohttpd).
+# (glibc, libstdc++, libgcc, libmnl, libnftnl, systemd-libs, json-c, libmicrohttpd,
+# libcurl: AL2023 installs libcurl-minimal by default).
 check_rpm_requires() {
     local rpm=$1 req bad
     req=$(rpm -qp --requires "$rpm")
     bad=$(grep -E '\.so' <<<"$req" |
-        grep -Ev '^(libc|libm|libstdc\+\+|libgcc_s|libmnl|libnftnl|libsystemd|libjson-c|libmicrohttpd|ld-linux-[a-z0-9_-]+)\.so' || true)
+        grep -Ev '^(libc|libm|libstdc\+\+|libgcc_s|libmnl|libnftnl|libsystemd|libjson-c|libmicrohttpd|libcurl|ld-linux-[a-z0-9_-]+)\.so' || true)
     [[ -z $bad ]] || fail "$(basename "$rpm") requires libraries AL2023's core repository lacks:"$'\n'"$bad"
 }
