@@ -248,9 +248,9 @@ void HttpClient::finish_done() {
                         t->done(Error{where + ": the answer is longer than " +
                                       std::to_string(t->max_body) + " bytes"});
                 } else if (code != CURLE_OK) {
-                        const std::string detail =
-                                t->error[0] != '\0' ? t->error : curl_easy_strerror(code);
-                        t->done(Error{where + ": " + detail,
+                        std::string message = where + ": ";
+                        message += t->error[0] != '\0' ? t->error : curl_easy_strerror(code);
+                        t->done(Error{std::move(message),
                                       code == CURLE_OPERATION_TIMEDOUT ? ETIMEDOUT : EIO});
                 } else {
                         HttpResponse r;

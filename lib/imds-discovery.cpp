@@ -29,15 +29,34 @@ struct Discovery {
         }
 };
 
+void ask_item(ImdsClient& client, const std::shared_ptr<Discovery>& d, const MacAddress& mac,
+              const std::string& item);
+
+// The public addresses' associations, once public-ipv4s has listed them.
+void ask_associations(ImdsClient& client, const std::shared_ptr<Discovery>& d,
+                      const MacAddress& mac, const Result<std::string>& public_ipv4s) {
+        if (!public_ipv4s.ok())
+                return;
+        for (const auto& ip : parse_imds_listing(public_ipv4s.value()))
+                if (Ipv4Address::parse(ip).ok())
+                        ask_item(client, d, mac, std::string(kAssociationsItem) + ip);
+}
+
+void ask_item(ImdsClient& client, const std::shared_ptr<Discovery>& d, const MacAddress& mac,
+              const std::string& item) {
+        ++d->outstanding;
+        client.get(std::string(kMacsPath) + mac.str() + "/" + item,
+                   [d, &client, mac, item](Result<std::string> answer) {
+                           if (item == "public-ipv4s")
+                                   ask_associations(client, d, mac, answer);
+                           d->items[mac.str()].insert_or_assign(item, std::move(answer));
+                           d->answered();
+                   });
+}
+
 void ask_eni(ImdsClient& client, const std::shared_ptr<Discovery>& d, const MacAddress& mac) {
-        for (const char* item : kEniItems) {
-                ++d->outstanding;
-                client.get(std::string(kMacsPath) + mac.str() + "/" + item,
-                           [d, key = mac.str(), item](Result<std::string> answer) {
-                                   d->items[key].insert_or_assign(item, std::move(answer));
-                                   d->answered();
-                           });
-        }
+        for (const char* item : kEniItems)
+                ask_item(client, d, mac, item);
 }
 
 }  // namespace

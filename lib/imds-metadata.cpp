@@ -89,12 +89,14 @@ EniMetadata eni_from_items(const MacAddress& mac,
         auto each = [&](const char* item, auto&& take) {
                 if (auto t = text(item))
                         for (const auto& line : parse_imds_listing(*t))
-                                if (!take(line))
-                                        eni.problems.push_back(
-                                                where + item + ": '" + line + "' is not an IPv4 " +
-                                                (std::string_view(item).ends_with("blocks")
-                                                         ? "network"
-                                                         : "address"));
+                                if (!take(line)) {
+                                        std::string problem = where;
+                                        problem.append(item).append(": '").append(line);
+                                        problem += std::string_view(item).ends_with("blocks")
+                                                           ? "' is not an IPv4 network"
+                                                           : "' is not an IPv4 address";
+                                        eni.problems.push_back(std::move(problem));
+                                }
         };
         each("vpc-ipv4-cidr-blocks", [&](const std::string& line) {
                 auto c = Ipv4Cidr::parse(line);
@@ -114,7 +116,29 @@ EniMetadata eni_from_items(const MacAddress& mac,
                         return true;
                 });
         }
+        for (const auto& public_ip : eni.public_ipv4s) {
+                const std::string item = std::string(kAssociationsItem) + public_ip.str();
+                auto t = text(item.c_str());
+                if (!t)
+                        continue;
+                // One private address; AWS lists one per line, should it be several.
+                const auto lines = parse_imds_listing(*t);
+                auto a = lines.empty() ? Result<Ipv4Address>(Error{"empty"})
+                                       : Ipv4Address::parse(lines.front());
+                if (a.ok())
+                        eni.associations.push_back({public_ip, a.value()});
+                else
+                        eni.problems.push_back(where + item + ": '" + *t +
+                                               "' is not an IPv4 address");
+        }
         return eni;
+}
+
+std::optional<Ipv4Address> public_ip_of(const EniMetadata& eni, const Ipv4Address& private_ip) {
+        for (const auto& a : eni.associations)
+                if (a.private_ip == private_ip)
+                        return a.public_ip;
+        return std::nullopt;
 }
 
 const EniMetadata* eni_by_device_number(const InstanceMetadata& metadata, unsigned device_number,

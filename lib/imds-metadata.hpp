@@ -16,6 +16,17 @@
 
 namespace natd {
 
+// A public IPv4 address (an Elastic IP or the auto-assigned one) and the
+// ENI's private address it maps to.
+struct Ipv4Association {
+        Ipv4Address public_ip;
+        Ipv4Address private_ip;
+
+        bool operator==(const Ipv4Association&) const = default;
+};
+
+inline constexpr std::string_view kAssociationsItem = "ipv4-associations/";
+
 struct EniMetadata {
         MacAddress mac;
         // None: not known. IMDS reads 0 for a moment after a hot attach, so
@@ -27,6 +38,8 @@ struct EniMetadata {
         std::vector<Ipv4Cidr> vpc_cidrs;       // vpc-ipv4-cidr-blocks
         std::vector<Ipv4Address> local_ipv4s;
         std::vector<Ipv4Address> public_ipv4s;  // empty: none associated
+        // ipv4-associations/PUBLIC of each public_ipv4s entry.
+        std::vector<Ipv4Association> associations;
         // What could not be read or made sense of, one sentence each.
         std::vector<std::string> problems;
 
@@ -51,10 +64,10 @@ inline constexpr std::array<const char*, 7> kEniItems{
 // of a directory dropped, blank lines skipped.
 std::vector<std::string> parse_imds_listing(std::string_view body);
 
-// One ENI from the answers to kEniItems (a missing item is an error
-// answer). An item the service does not have (ENOENT: 404) is absent, not a
-// problem: network-card on single-card types, public-ipv4s without a public
-// address.
+// One ENI from the answers to kEniItems and, for each public address,
+// kAssociationsItem + address (a missing item is an error answer). An item the service does not
+// have (ENOENT: 404) is absent, not a problem: network-card on single-card types, public-ipv4s
+// without a public address.
 EniMetadata eni_from_items(const MacAddress& mac,
                            const std::map<std::string, Result<std::string>>& items,
                            const std::optional<MacAddress>& primary_mac);
@@ -65,6 +78,8 @@ const EniMetadata* eni_by_device_number(const InstanceMetadata& metadata, unsign
                                         unsigned network_card = 0);
 // The ENI with `mac`; null when the service does not list it.
 const EniMetadata* eni_by_mac(const InstanceMetadata& metadata, const MacAddress& mac);
+// The public address AWS maps `private_ip` of `eni` to; none without one.
+std::optional<Ipv4Address> public_ip_of(const EniMetadata& eni, const Ipv4Address& private_ip);
 
 // Where natd's look at the metadata service stands (imds-watch.hpp asks).
 enum class ImdsState {

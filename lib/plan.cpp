@@ -114,12 +114,14 @@ std::string cidrs_str(const std::vector<Ipv4Cidr>& cidrs) {
 // The networks a defaulted setting falls back to: the VPC's CIDR blocks as
 // IMDS lists them for `eni`'s link. Waiting reasons while IMDS has not
 // answered; none (and `source` says why) when it cannot.
-std::vector<Ipv4Cidr> vpc_cidrs_default(const char* setting, const ImdsFacts& imds,
+std::vector<Ipv4Cidr> vpc_cidrs_default(const char* setting, const ImdsFacts& imds, bool required,
                                         const Link& link, std::vector<std::string>& reasons,
                                         std::string& source) {
-        if (imds.state == ImdsState::Pending) {
+        if (imds.state == ImdsState::Pending ||
+            (required && imds.state == ImdsState::Unavailable)) {
                 reasons.push_back(std::string(setting) +
-                                  " is unset: waiting for IMDS's VPC CIDR blocks");
+                                  " is unset: waiting for IMDS's VPC CIDR blocks" +
+                                  (imds.error.empty() ? "" : " (" + imds.error + ")"));
                 return {};
         }
         if (const EniMetadata* eni = imds_eni(imds, link); eni && !eni->vpc_cidrs.empty()) {
@@ -165,9 +167,10 @@ std::vector<const ResolvedInterface*> nat_interfaces(const NatPlan& plan) {
 
 namespace {
 
+// `egress`: the public ENI's addresses NAT traffic leaves from.
 void add_facts(NatPlan& plan, const Config& config, const ImdsFacts& imds, const Link& pub,
-               const std::vector<Ipv4Cidr>& subnets, const std::string& subnets_source,
-               const std::string& sources_source) {
+               const std::vector<Ipv4Address>& egress, const std::vector<Ipv4Cidr>& subnets,
+               const std::string& subnets_source, const std::string& sources_source) {
         plan.facts.push_back(
                 {"public interface", plan.public_interface.name, plan.public_interface.source});
         if (!plan.single_eni) {
@@ -183,10 +186,24 @@ void add_facts(NatPlan& plan, const Config& config, const ImdsFacts& imds, const
                               plan.single_eni || !config.source_cidrs.empty()
                                       ? sources_source
                                       : "return routes' networks and the private ENI's subnet"});
-        if (const EniMetadata* eni = imds_eni(imds, pub))
-                for (const auto& ip : eni->public_ipv4s)
-                        plan.facts.push_back({"public IPv4", ip.str(),
-                                              "IMDS public-ipv4s of " + describe(*eni)});
+        const EniMetadata* eni = imds_eni(imds, pub);
+        if (eni == nullptr)
+                return;
+        for (const auto& ip : eni->public_ipv4s)
+                plan.facts.push_back(
+                        {"public IPv4", ip.str(), "IMDS public-ipv4s of " + describe(*eni)});
+        // The public address each source address of NAT traffic maps to: the
+        // Elastic IP the internet sees.
+        for (const auto& source : egress) {
+                const auto public_ip = public_ip_of(*eni, source);
+                plan.facts.push_back({"egress public IPv4", public_ip ? public_ip->str() : "none",
+                                      public_ip
+                                              ? "IMDS ipv4-associations of " + describe(*eni) +
+                                                        ": " + source.str()
+                                              : "IMDS associates no public IPv4 with " +
+                                                        source.str() + " of " + describe(*eni) +
+                                                        ": its traffic cannot reach the internet"});
+        }
 }
 
 }  // namespace
@@ -212,17 +229,19 @@ PlanOutcome make_plan(const Config& config, const std::vector<Link>& links,
         }
         // Unset, they default to the VPC's CIDR blocks from IMDS: Subnets=
         // (the return routes) and, single ENI, SourceCIDRs=.
+        const bool imds_required = config.imds == ImdsMode::Yes;
         std::vector<Ipv4Cidr> subnets = config.subnets;
         std::string subnets_source = "Subnets=";
         std::vector<Ipv4Cidr> single_sources = config.source_cidrs;
         std::string sources_source = "SourceCIDRs=";
         if (!single_eni && subnets.empty() && priv != nullptr)
-                subnets = vpc_cidrs_default("[Routes] Subnets=", facts.imds, *priv, waiting.reasons,
-                                            subnets_source);
+                subnets = vpc_cidrs_default("[Routes] Subnets=", facts.imds, imds_required, *priv,
+                                            waiting.reasons, subnets_source);
         if (single_eni && single_sources.empty() && pub != nullptr) {
-                single_sources = vpc_cidrs_default("[NAT] SourceCIDRs=", facts.imds, *pub,
-                                                   waiting.reasons, sources_source);
-                if (single_sources.empty() && facts.imds.state != ImdsState::Pending)
+                const size_t reasons_before = waiting.reasons.size();
+                single_sources = vpc_cidrs_default("[NAT] SourceCIDRs=", facts.imds, imds_required,
+                                                   *pub, waiting.reasons, sources_source);
+                if (single_sources.empty() && waiting.reasons.size() == reasons_before)
                         waiting.reasons.push_back("Private=none needs [NAT] SourceCIDRs= (" +
                                                   sources_source + ")");
         }
@@ -283,12 +302,16 @@ PlanOutcome make_plan(const Config& config, const std::vector<Link>& links,
                                               facts.no_flowtables +
                                               "); established flows take the forward path";
         // None there: masquerade meanwhile, and say so (degraded).
+        // Masquerade: the kernel lists the primary address first.
+        std::vector<Ipv4Address> egress = pool;
+        if (egress.empty() && !pub->ipv4.empty())
+                egress.push_back(pub->ipv4.front().address());
         plan.ruleset =
                 make_nat_ruleset({pub->name, priv->name, plan.source_cidrs, config.forward_policy,
                                   config.port_allocation, config.port_range, config.clamp_mss,
                                   flow_offload, std::move(pool), config.pool_mode, single_eni});
         plan.conntrack = plan_conntrack(config, facts.memory_bytes, facts.conntrack_module);
-        add_facts(plan, config, facts.imds, *pub, subnets, subnets_source, sources_source);
+        add_facts(plan, config, facts.imds, *pub, egress, subnets, subnets_source, sources_source);
         if (single_eni)
                 return plan;  // Subnets= is empty (config.cpp): no routes
         // Inside or equal: a wider destination (the VPC's CIDR) is fine, the

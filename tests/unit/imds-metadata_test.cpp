@@ -107,3 +107,20 @@ TEST_CASE("The ENI of a device number: card 0 only, and never a guess", "[imds]"
         m.enis[1].network_card = 1;  // the other card's device 1
         CHECK(natd::eni_by_device_number(m, 1)->mac == kSecondary);
 }
+
+TEST_CASE("Public addresses and the private ones they map to (ipv4-associations)", "[imds]") {
+        auto items = secondary_items();
+        items.insert_or_assign("public-ipv4s", std::string("198.51.100.7\n198.51.100.8\n"));
+        items.insert_or_assign("ipv4-associations/198.51.100.7", std::string("10.0.1.11"));
+        items.insert_or_assign("ipv4-associations/198.51.100.8", std::string("ten"));
+        const EniMetadata eni = natd::eni_from_items(kSecondary, items, kPrimary);
+        REQUIRE(eni.associations.size() == 1);
+        CHECK(eni.associations[0].public_ip == Ipv4Address::parse("198.51.100.7").value());
+        CHECK(eni.associations[0].private_ip == Ipv4Address::parse("10.0.1.11").value());
+        CHECK(natd::public_ip_of(eni, Ipv4Address::parse("10.0.1.11").value()) ==
+              Ipv4Address::parse("198.51.100.7").value());
+        CHECK_FALSE(natd::public_ip_of(eni, Ipv4Address::parse("10.0.1.10").value()));
+        CHECK(eni.problems ==
+              std::vector<std::string>{"IMDS, ENI 0a:00:00:00:00:02: ipv4-associations/"
+                                       "198.51.100.8: 'ten' is not an IPv4 address"});
+}

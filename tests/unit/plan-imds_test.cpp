@@ -72,6 +72,8 @@ HostFacts imds_facts(ImdsState state, std::optional<unsigned> private_device_num
         f.imds.metadata.enis = {eni(2, 0, "203.0.113.0/24"),
                                 eni(3, private_device_number, "10.0.1.0/24")};
         f.imds.metadata.enis[0].public_ipv4s = {Ipv4Address::parse("198.51.100.7").value()};
+        f.imds.metadata.enis[0].associations = {{Ipv4Address::parse("198.51.100.7").value(),
+                                                 Ipv4Address::parse("203.0.113.10").value()}};
         return f;
 }
 
@@ -114,6 +116,12 @@ TEST_CASE("No configuration, no altnames: IMDS finds both ENIs by MAC and the VP
         REQUIRE(public_ip != nullptr);
         CHECK(public_ip->value == "198.51.100.7");
         CHECK(public_ip->source == "IMDS public-ipv4s of 0a:00:00:00:00:02 (eni-2)");
+        // Masquerade leaves from the primary address: the Elastic IP on it.
+        const auto* egress = fact(plan, "egress public IPv4");
+        REQUIRE(egress != nullptr);
+        CHECK(egress->value == "198.51.100.7");
+        CHECK(egress->source ==
+              "IMDS ipv4-associations of 0a:00:00:00:00:02 (eni-2): 203.0.113.10");
         CHECK(plan.discovery_notes.empty());
 }
 
@@ -261,4 +269,39 @@ TEST_CASE("When natd asks IMDS again", "[imds]") {
         links.push_back(make_link(4, "ens7", {}, {}));  // hot-attached
         CHECK(natd::imds_misses_a_link(facts, links));
         CHECK_FALSE(natd::imds_misses_a_link(ImdsFacts{}, links));
+}
+
+TEST_CASE("A pool address without an Elastic IP is named in the facts", "[plan][imds]") {
+        Config config;
+        config.nat_addresses = {Ipv4Address::parse("203.0.113.10").value(),
+                                Ipv4Address::parse("203.0.113.11").value()};
+        auto links = bare_enis();
+        links[0].ipv4.push_back(cidr("203.0.113.11/24"));
+        const auto outcome = natd::make_plan(config, links, imds_facts(ImdsState::Available));
+        REQUIRE(std::holds_alternative<NatPlan>(outcome));
+        std::vector<std::string> egress;
+        for (const auto& f : std::get<NatPlan>(outcome).facts)
+                if (f.fact == "egress public IPv4")
+                        egress.push_back(f.value + " | " + f.source);
+        CHECK(egress ==
+              std::vector<std::string>{
+                      "198.51.100.7 | IMDS ipv4-associations of 0a:00:00:00:00:02 (eni-2): "
+                      "203.0.113.10",
+                      "none | IMDS associates no public IPv4 with 203.0.113.11 of "
+                      "0a:00:00:00:00:02 (eni-2): its traffic cannot reach the internet"});
+}
+
+TEST_CASE("IMDS=yes: an unset Subnets= waits for IMDS rather than going without routes",
+          "[plan][imds]") {
+        Config config;
+        config.imds = natd::ImdsMode::Yes;
+        auto links = bare_enis();
+        links[0].altnames = {"device-number-0.0"};
+        links[1].altnames = {"device-number-1.0"};
+        CHECK(waiting_text(natd::make_plan(config, links, imds_facts(ImdsState::Unavailable))) ==
+              "[Routes] Subnets= is unset: waiting for IMDS's VPC CIDR blocks (IMDS PUT "
+              "/latest/api/token: Connection timed out)");
+        config.subnets = {cidr("10.0.2.0/24")};  // nothing needs IMDS any more
+        CHECK(std::holds_alternative<NatPlan>(
+                natd::make_plan(config, links, imds_facts(ImdsState::Unavailable))));
 }
