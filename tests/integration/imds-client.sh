@@ -43,7 +43,8 @@ cat >"$T/metadata.json" <<EOF
  "enis": {
   "$PRIMARY_MAC": {"device-number": "0", "network-card": "0", "interface-id": "eni-0aaaaaaaaaaaaaaa0",
     "subnet-ipv4-cidr-block": "10.0.0.0/24", "vpc-ipv4-cidr-blocks": "10.0.0.0/16\n100.64.0.0/16",
-    "local-ipv4s": "10.0.0.10\n10.0.0.11", "public-ipv4s": "198.51.100.7"},
+    "local-ipv4s": "10.0.0.10\n10.0.0.11", "public-ipv4s": "198.51.100.7",
+    "ipv4-associations/198.51.100.7": "10.0.0.10"},
   "$SECONDARY_MAC": {"device-number": "1", "network-card": "0", "interface-id": "eni-0bbbbbbbbbbbbbbb1",
     "subnet-ipv4-cidr-block": "10.0.1.0/24", "vpc-ipv4-cidr-blocks": "10.0.0.0/16\n100.64.0.0/16",
     "local-ipv4s": "10.0.1.10"}
@@ -87,15 +88,18 @@ probe
 [[ $(q 'd["enis"][0]["vpc_cidrs"], d["enis"][0]["local_ipv4s"], d["enis"][0]["public_ipv4s"], d["enis"][1]["public_ipv4s"]') == \
     "(['10.0.0.0/16', '100.64.0.0/16'], ['10.0.0.10', '10.0.0.11'], ['198.51.100.7'], [])" ]] ||
     fail "addresses: $OUT"
+[[ $(q 'd["enis"][0]["associations"], d["enis"][1]["associations"]') == "({'198.51.100.7': '10.0.0.10'}, {})" ]] ||
+    fail "ipv4-associations: $OUT"
 [[ $(q 'd["problems"] + [p for e in d["enis"] for p in e["problems"]]') == "[]" ]] ||
     fail "problems where there are none (a 404 for public-ipv4s is no problem): $OUT"
 gets=$(count '^GET ')
 [[ $(q 'd["tokens_fetched"]') == 1 && $(count '^PUT /latest/api/token 200') == 1 ]] ||
     fail "expected one token:"$'\n'"$LOG"
-((gets == 3 + 2 * 7)) || fail "expected 17 GETs (3 + 7 per ENI), the service saw $gets:"$'\n'"$LOG"
+((gets == 3 + 2 * 7 + 1)) ||
+    fail "expected 18 GETs (3, 7 per ENI, 1 per public address), the service saw $gets:"$'\n'"$LOG"
 (($(count ' token=1$') == gets && $(count ' 200 token=1$') == gets - 1)) ||
     fail "not every GET carried the token and got 200 (but the secondary's public-ipv4s, 404):"$'\n'"$LOG"
-pass "discovery: i-0123456789abcdef0, 2 ENIs (device 0 and 1), VPC CIDRs, addresses; 1 token, $gets GETs all with it; $(q 'd["elapsed_ms"]') ms"
+pass "discovery: i-0123456789abcdef0, 2 ENIs (device 0 and 1), VPC CIDRs, addresses, the public address's association; 1 token, $gets GETs all with it; $(q 'd["elapsed_ms"]') ms"
 
 # --- token lifetime -------------------------------------------------------------
 control '{"max_ttl": 2}'

@@ -64,6 +64,11 @@ json_object* to_json(const natd::InstanceMetadata& m) {
                 json_object_object_add(j, "vpc_cidrs", texts(e.vpc_cidrs));
                 json_object_object_add(j, "local_ipv4s", texts(e.local_ipv4s));
                 json_object_object_add(j, "public_ipv4s", texts(e.public_ipv4s));
+                json_object* associations = json_object_new_object();
+                for (const auto& a : e.associations)
+                        json_object_object_add(associations, a.public_ip.str().c_str(),
+                                               json_object_new_string(a.private_ip.str().c_str()));
+                json_object_object_add(j, "associations", associations);
                 json_object_object_add(j, "problems", strings(e.problems));
                 json_object_array_add(enis, j);
         }
