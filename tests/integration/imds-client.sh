@@ -29,14 +29,8 @@ PROBE=${2:?usage: $0 PATH-TO-natd PATH-TO-natd-imds-probe}
 IMDS_IP=169.254.169.254
 PRIMARY_MAC=0a:00:00:00:00:05
 SECONDARY_MAC=0a:00:00:00:00:06
-NS_NAT=${PFX}nat NS_IMDS=${PFX}imds
+NS_NAT=${PFX}nat
 new_ns "$NS_NAT"
-new_ns "$NS_IMDS"
-ip link add name imds0 netns "$NS_NAT" type veth peer name eth0 netns "$NS_IMDS"
-ip -n "$NS_NAT" addr add 169.254.0.1/16 dev imds0
-ip -n "$NS_NAT" link set imds0 up
-ip -n "$NS_IMDS" addr add "$IMDS_IP/16" dev eth0
-ip -n "$NS_IMDS" link set eth0 up
 
 cat >"$T/metadata.json" <<EOF
 {"instance-id": "i-0123456789abcdef0", "mac": "$PRIMARY_MAC",
@@ -50,15 +44,8 @@ cat >"$T/metadata.json" <<EOF
     "local-ipv4s": "10.0.1.10"}
  }}
 EOF
-control() { printf '%s\n' "$1" >"$T/control.json"; }
-control '{}'
-: >"$T/imds.log"
-ip netns exec "$NS_IMDS" "$PY" "$INTEG_DIR/fake-imds.py" --metadata "$T/metadata.json" \
-    --control "$T/control.json" --log "$T/imds.log" --ready "$T/imds.ready" \
-    >"$T/imds.out" 2>&1 &
-for _ in $(seq 100); do [[ -s $T/imds.ready ]] && break; sleep 0.05; done
-[[ -s $T/imds.ready ]] || fail "fake-imds.py did not start: $(cat "$T/imds.out")"
-info "fake IMDS at $IMDS_IP (pid $(cat "$T/imds.ready"))"
+imds_create "$T/metadata.json"
+control() { imds_control "$1"; }
 
 # probe ARGS...: natd-imds-probe in the NAT instance; its lines in OUT, the
 # service's log lines of the run in LOG.

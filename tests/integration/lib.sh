@@ -211,8 +211,8 @@ start_server() {
 }
 
 # vpc_create STYLE: everything but the NAT's private ENI. STYLE is "card"
-# (altnames device-number-N.0, amazon-ec2-net-utils >= 2.5) or "legacy"
-# (device-number-N).
+# (altnames device-number-N.0, amazon-ec2-net-utils >= 2.5), "legacy"
+# (device-number-N) or "none" (no altnames: Debian, Ubuntu).
 vpc_create() {
     local style=$1
     NS_INET=${PFX}inet NS_NAT=${PFX}nat NS_RTR=${PFX}rtr
@@ -226,7 +226,7 @@ vpc_create() {
     ip -n "$NS_INET" link set igw0 up
     ip -n "$NS_NAT" addr add "$PUB_IP/24" dev "$PUB_DEV"
     ip -n "$NS_NAT" link set "$PUB_DEV" up
-    ip -n "$NS_NAT" link property add dev "$PUB_DEV" altname "$(altname_for 0 "$style")"
+    [[ $style == none ]] || ip -n "$NS_NAT" link property add dev "$PUB_DEV" altname "$(altname_for 0 "$style")"
     ip -n "$NS_NAT" route add default via "$INET_IP"
     ip netns exec "$NS_NAT" sysctl -q -w net.ipv4.ip_forward=0
 
@@ -255,6 +255,7 @@ private_host_add() {
 # altname_for DEVICE_NUMBER STYLE
 altname_for() {
     case $2 in
+        none) echo "no altname" ;;
         card) echo "device-number-$1.0" ;;
         legacy) echo "device-number-$1" ;;
         *) fail "altname_for: unknown style '$2'" ;;
@@ -293,6 +294,32 @@ eni_name() {
     ip -n "$NS_NAT" link property add dev "$PRIV_DEV" altname "$name"
     info "private ENI altname added: $name"
 }
+
+# imds_create METADATA-JSON: a fake instance metadata service
+# (fake-imds.py: IMDSv2 enforced) in namespace ${PFX}imds, reachable from the
+# NAT instance at 169.254.169.254 over a veth (imds0, link-local /16 as on
+# EC2). Its misbehaviour: imds_control JSON. Its log: $T/imds.log.
+imds_create() {
+    NS_IMDS=${PFX}imds
+    new_ns "$NS_IMDS"
+    ip link add name imds0 netns "$NS_NAT" type veth peer name eth0 netns "$NS_IMDS"
+    ip -n "$NS_NAT" addr add 169.254.0.1/16 dev imds0
+    ip -n "$NS_NAT" link set imds0 up
+    ip -n "$NS_IMDS" addr add 169.254.169.254/16 dev eth0
+    ip -n "$NS_IMDS" link set eth0 up
+    imds_control '{}'
+    : >"$T/imds.log"
+    ip netns exec "$NS_IMDS" "$PY" "$INTEG_DIR/fake-imds.py" --metadata "$1" \
+        --control "$T/imds-control.json" --log "$T/imds.log" --ready "$T/imds.ready" \
+        >"$T/imds.out" 2>&1 &
+    local _
+    for _ in $(seq 100); do [[ -s $T/imds.ready ]] && break; sleep 0.05; done
+    [[ -s $T/imds.ready ]] || fail "fake-imds.py did not start: $(cat "$T/imds.out")"
+    info "fake IMDS at 169.254.169.254 (pid $(cat "$T/imds.ready"))"
+}
+
+# imds_control JSON: the fake IMDS's control file (re-read at every request).
+imds_control() { printf '%s\n' "$1" >"$T/imds-control.json"; }
 
 # write_config FILE-UNDER-ROOT: stdin becomes $ROOT/FILE.
 write_config() {

@@ -27,6 +27,7 @@ INTERFACE = {
     "mac": (STR, NULL),
     "operstate": (STR, NULL),
     "addresses": ([STR],),
+    "source": (STR, NULL),
 }
 SCHEMA = {
     "reachable": (BOOL,),
@@ -55,6 +56,31 @@ SCHEMA = {
     "repairs": (NUM,),
     "last_repair_usec": (NUM, NULL),
     "warnings": ([STR],),
+    "discovery": (
+        {
+            "imds": (STR, NULL),
+            "endpoint": (STR, NULL),
+            "error": (STR, NULL),
+            "instance_id": (STR, NULL),
+            "notes": ([STR],),
+            "enis": (
+                [
+                    {
+                        "mac": (STR,),
+                        "interface": (STR, NULL),
+                        "interface_id": (STR, NULL),
+                        "device_number": (NUM, NULL),
+                        "network_card": (NUM,),
+                        "subnet": (STR, NULL),
+                        "vpc_cidrs": ([STR],),
+                        "local_ipv4s": ([STR],),
+                        "public_ipv4s": ([STR],),
+                    }
+                ],
+            ),
+        },
+    ),
+    "facts": ([{"fact": (STR,), "value": (STR,), "source": (STR,)}],),
 }
 STATES = {"waiting", "configuring", "ready", "degraded", "failed", "unreachable"}
 ROLES = {"masquerade", "drop-invalid", "forward-out", "drop-out", "return-in", "drop-in",
