@@ -673,9 +673,16 @@ void Manager::refresh_status() {
         const auto links = watcher_->table().links();
         const auto* applied_plan =
                 reconciler_.memory().applied ? &reconciler_.memory().applied->plan : nullptr;
+        // Where the plan's facts came from: as of the latest plan (the
+        // applied one is not replaced when only that changed).
+        const auto& desired = reconciler_.desired().target;
+        const PlanProvenance* provenance = desired        ? &desired->plan.provenance
+                                           : applied_plan ? &applied_plan->provenance
+                                                          : nullptr;
         // The link the applied plan chose (IMDS may have found it), else
         // what the selector matches now.
-        auto describe_interface = [&](const Selector& selector, const ResolvedInterface* planned) {
+        auto describe_interface = [&](const Selector& selector, const ResolvedInterface* planned,
+                                      const std::string* source) {
                 InterfaceStatus i;
                 i.selector = selector.str();
                 const Link* link = nullptr;
@@ -683,7 +690,7 @@ void Manager::refresh_status() {
                         for (const auto& l : links)
                                 if (l.ifindex == planned->ifindex)
                                         link = &l;
-                        i.source = planned->source;
+                        i.source = source != nullptr ? *source : "";
                 }
                 if (link == nullptr) {
                         link = resolve(selector, links).link;
@@ -700,20 +707,22 @@ void Manager::refresh_status() {
                 return i;
         };
         s.public_interface = describe_interface(
-                config_.public_selector, applied_plan ? &applied_plan->public_interface : nullptr);
+                config_.public_selector, applied_plan ? &applied_plan->public_interface : nullptr,
+                provenance ? &provenance->public_source : nullptr);
         if (config_.private_selector)
                 s.private_interface = describe_interface(
                         *config_.private_selector,
-                        applied_plan ? &applied_plan->private_interface : nullptr);
+                        applied_plan ? &applied_plan->private_interface : nullptr,
+                        provenance ? &provenance->private_source : nullptr);
         else
                 s.private_interface.selector = "none";  // single-ENI mode
         s.discovery = discovery_status(imds_->facts(), imds_->endpoint(), links);
-        if (applied_plan != nullptr) {
-                for (const auto& f : applied_plan->facts)
+        if (provenance != nullptr) {
+                for (const auto& f : provenance->facts)
                         s.facts.push_back({f.fact, f.value, f.source});
                 s.discovery.notes.insert(s.discovery.notes.end(),
-                                         applied_plan->discovery_notes.begin(),
-                                         applied_plan->discovery_notes.end());
+                                         provenance->discovery_notes.begin(),
+                                         provenance->discovery_notes.end());
         }
         const auto& verification = reconciler_.verification();
         if (verification) {

@@ -171,38 +171,41 @@ namespace {
 void add_facts(NatPlan& plan, const Config& config, const ImdsFacts& imds, const Link& pub,
                const std::vector<Ipv4Address>& egress, const std::vector<Ipv4Cidr>& subnets,
                const std::string& subnets_source, const std::string& sources_source) {
-        plan.facts.push_back(
-                {"public interface", plan.public_interface.name, plan.public_interface.source});
+        plan.provenance.facts.push_back(
+                {"public interface", plan.public_interface.name, plan.provenance.public_source});
         if (!plan.single_eni) {
-                plan.facts.push_back({"private interface", plan.private_interface.name,
-                                      plan.private_interface.source});
-                plan.facts.push_back({"return routes", cidrs_str(subnets), subnets_source});
-                plan.facts.push_back({"gateway", plan.gateway.str(),
-                                      config.gateway ? "Gateway="
-                                                     : "first host of the private ENI's subnet " +
-                                                               plan.private_subnet.str()});
+                plan.provenance.facts.push_back({"private interface", plan.private_interface.name,
+                                                 plan.provenance.private_source});
+                plan.provenance.facts.push_back(
+                        {"return routes", cidrs_str(subnets), subnets_source});
+                plan.provenance.facts.push_back(
+                        {"gateway", plan.gateway.str(),
+                         config.gateway ? "Gateway="
+                                        : "first host of the private ENI's subnet " +
+                                                  plan.private_subnet.str()});
         }
-        plan.facts.push_back({"source CIDRs", cidrs_str(plan.source_cidrs),
-                              plan.single_eni || !config.source_cidrs.empty()
-                                      ? sources_source
-                                      : "return routes' networks and the private ENI's subnet"});
+        plan.provenance.facts.push_back(
+                {"source CIDRs", cidrs_str(plan.source_cidrs),
+                 plan.single_eni || !config.source_cidrs.empty()
+                         ? sources_source
+                         : "return routes' networks and the private ENI's subnet"});
         const EniMetadata* eni = imds_eni(imds, pub);
         if (eni == nullptr)
                 return;
         for (const auto& ip : eni->public_ipv4s)
-                plan.facts.push_back(
+                plan.provenance.facts.push_back(
                         {"public IPv4", ip.str(), "IMDS public-ipv4s of " + describe(*eni)});
         // The public address each source address of NAT traffic maps to: the
         // Elastic IP the internet sees.
         for (const auto& source : egress) {
                 const auto public_ip = public_ip_of(*eni, source);
-                plan.facts.push_back({"egress public IPv4", public_ip ? public_ip->str() : "none",
-                                      public_ip
-                                              ? "IMDS ipv4-associations of " + describe(*eni) +
-                                                        ": " + source.str()
-                                              : "IMDS associates no public IPv4 with " +
-                                                        source.str() + " of " + describe(*eni) +
-                                                        ": its traffic cannot reach the internet"});
+                plan.provenance.facts.push_back(
+                        {"egress public IPv4", public_ip ? public_ip->str() : "none",
+                         public_ip ? "IMDS ipv4-associations of " + describe(*eni) + ": " +
+                                             source.str()
+                                   : "IMDS associates no public IPv4 with " + source.str() +
+                                             " of " + describe(*eni) +
+                                             ": its traffic cannot reach the internet"});
         }
 }
 
@@ -265,17 +268,18 @@ PlanOutcome make_plan(const Config& config, const std::vector<Link>& links,
                 return waiting;
 
         NatPlan plan;
-        plan.public_interface = {config.public_selector.str(), pub->ifindex, pub->name,
-                                 pub_r.source};
-        plan.discovery_notes = std::move(notes);
+        plan.public_interface = {config.public_selector.str(), pub->ifindex, pub->name};
+        plan.provenance.public_source = pub_r.source;
+        plan.provenance.private_source = priv_r.source;
+        plan.provenance.discovery_notes = std::move(notes);
         plan.single_eni = single_eni;
         plan.no_redirects = single_eni;
         if (single_eni) {
-                plan.private_interface = {"none", pub->ifindex, pub->name, "none"};
+                plan.private_interface = {"none", pub->ifindex, pub->name};
                 plan.source_cidrs = single_sources;
         } else {
-                plan.private_interface = {config.private_selector->str(), priv->ifindex, priv->name,
-                                          priv_r.source};
+                plan.private_interface = {config.private_selector->str(), priv->ifindex,
+                                          priv->name};
                 // The kernel lists the primary address first: the ENI's own address.
                 plan.private_subnet = priv->ipv4.front().network();
                 plan.gateway = config.gateway.value_or(plan.private_subnet.first_host());

@@ -32,9 +32,6 @@ struct ResolvedInterface {
         std::string selector;  // as configured
         int ifindex = 0;
         std::string name;
-        // How the selector found it: "name", "MAC", "altname device-number-1.0",
-        // "IMDS device-number 1: 02:..:0a (eni-...)"; "none" in single-ENI mode.
-        std::string source;
 
         bool operator==(const ResolvedInterface&) const = default;
 };
@@ -47,6 +44,24 @@ struct PlanFact {
         std::string source;
 
         bool operator==(const PlanFact&) const = default;
+};
+
+// Where a plan's inputs came from, for status only. Two plans that differ
+// only here are the same plan: a new wording of why IMDS did not answer must
+// not make natd reconfigure.
+struct PlanProvenance {
+        // How the selectors found the ENIs: "name", "MAC", "altname
+        // device-number-1.0", "IMDS device-number 1: 02:..:0a (eni-...)";
+        // "none" for the private one in single-ENI mode.
+        std::string public_source;
+        std::string private_source;
+        // What the plan rests on and where each came from (configuration,
+        // altnames, IMDS).
+        std::vector<PlanFact> facts;
+        // Where IMDS and the altnames disagree (natd goes by the altname).
+        std::vector<std::string> discovery_notes;
+
+        bool operator==(const PlanProvenance& /*other*/) const { return true; }
 };
 
 struct NatPlan {
@@ -82,11 +97,7 @@ struct NatPlan {
         // [NAT] FlowOffload= as planned: "on", "off (FlowOffload=no)", or
         // "unavailable: ..." (auto, on a kernel without flowtables).
         std::string flow_offload;
-        // What the plan rests on and where each came from (configuration,
-        // altnames, IMDS), and where IMDS and the altnames disagree (natd
-        // goes by the altname and says so).
-        std::vector<PlanFact> facts;
-        std::vector<std::string> discovery_notes;
+        PlanProvenance provenance;
 
         bool operator==(const NatPlan&) const = default;
 };

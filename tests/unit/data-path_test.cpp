@@ -37,8 +37,8 @@ struct World {
         RouteAnswer inbound{0, RTN_UNICAST, kPrivate, ip("10.0.1.1")};
 
         World() {
-                plan.public_interface = {"device-number-0", kPublic, "ens5", "altname"};
-                plan.private_interface = {"device-number-1", kPrivate, "ens6", "altname"};
+                plan.public_interface = {"device-number-0", kPublic, "ens5"};
+                plan.private_interface = {"device-number-1", kPrivate, "ens6"};
                 plan.private_subnet = cidr("10.0.1.0/24");
                 plan.gateway = ip("10.0.1.1");
                 plan.routes.push_back(
@@ -165,7 +165,7 @@ TEST_CASE("the public ENI down, without carrier or without an address is one sen
 TEST_CASE("single ENI: both directions through the public ENI are the data path") {
         World w;
         w.plan.single_eni = true;
-        w.plan.private_interface = {"none", kPublic, "ens5", "none"};
+        w.plan.private_interface = {"none", kPublic, "ens5"};
         w.plan.routes.clear();
         w.plan.source_cidrs = {cidr("10.0.0.0/16")};
         w.inbound = {0, RTN_UNICAST, kPublic, ip("203.0.113.1")};

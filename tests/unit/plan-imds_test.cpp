@@ -78,9 +78,9 @@ HostFacts imds_facts(ImdsState state, std::optional<unsigned> private_device_num
 }
 
 const PlanFact* fact(const NatPlan& plan, const char* name) {
-        auto it = std::find_if(plan.facts.begin(), plan.facts.end(),
+        auto it = std::find_if(plan.provenance.facts.begin(), plan.provenance.facts.end(),
                                [&](const PlanFact& f) { return f.fact == name; });
-        return it == plan.facts.end() ? nullptr : &*it;
+        return it == plan.provenance.facts.end() ? nullptr : &*it;
 }
 
 std::string waiting_text(const natd::PlanOutcome& outcome) {
@@ -97,9 +97,9 @@ TEST_CASE("No configuration, no altnames: IMDS finds both ENIs by MAC and the VP
         REQUIRE(std::holds_alternative<NatPlan>(outcome));
         const auto& plan = std::get<NatPlan>(outcome);
         CHECK(plan.public_interface.name == "ens5");
-        CHECK(plan.public_interface.source == "IMDS device-number 0: 0a:00:00:00:00:02 (eni-2)");
+        CHECK(plan.provenance.public_source == "IMDS device-number 0: 0a:00:00:00:00:02 (eni-2)");
         CHECK(plan.private_interface.name == "ens6");
-        CHECK(plan.private_interface.source == "IMDS device-number 1: 0a:00:00:00:00:03 (eni-3)");
+        CHECK(plan.provenance.private_source == "IMDS device-number 1: 0a:00:00:00:00:03 (eni-3)");
         // The VPC's CIDR blocks, via the private ENI's .1.
         REQUIRE(plan.routes.size() == 2);
         CHECK(plan.routes[0].destination == cidr("10.0.0.0/16"));
@@ -122,7 +122,7 @@ TEST_CASE("No configuration, no altnames: IMDS finds both ENIs by MAC and the VP
         CHECK(egress->value == "198.51.100.7");
         CHECK(egress->source ==
               "IMDS ipv4-associations of 0a:00:00:00:00:02 (eni-2): 203.0.113.10");
-        CHECK(plan.discovery_notes.empty());
+        CHECK(plan.provenance.discovery_notes.empty());
 }
 
 TEST_CASE("Configured Subnets= win over IMDS's VPC CIDRs, and say so", "[plan][imds]") {
@@ -164,7 +164,7 @@ TEST_CASE("While IMDS has not answered, what needs it waits; unavailable, natd s
         REQUIRE(std::holds_alternative<NatPlan>(without));
         const auto& plan = std::get<NatPlan>(without);
         CHECK(plan.routes.empty());
-        CHECK(plan.private_interface.source == "altname device-number-1.0");
+        CHECK(plan.provenance.private_source == "altname device-number-1.0");
         CHECK(fact(plan, "return routes")->value == "none");
         CHECK(fact(plan, "return routes")->source ==
               "[Routes] Subnets= unset; IMDS unavailable (IMDS PUT /latest/api/token: Connection "
@@ -200,8 +200,8 @@ TEST_CASE("Altname and IMDS disagree: natd goes by the altname and notes it", "[
         REQUIRE(std::holds_alternative<NatPlan>(outcome));
         const auto& plan = std::get<NatPlan>(outcome);
         CHECK(plan.private_interface.name == "ens7");
-        CHECK(plan.private_interface.source == "altname device-number-1.0");
-        CHECK(plan.discovery_notes ==
+        CHECK(plan.provenance.private_source == "altname device-number-1.0");
+        CHECK(plan.provenance.discovery_notes ==
               std::vector<std::string>{
                       "private interface (device-number-1): the altname is on ens7 "
                       "(0a:00:00:00:00:04), IMDS says device-number 1 is 0a:00:00:00:00:03 "
@@ -280,7 +280,7 @@ TEST_CASE("A pool address without an Elastic IP is named in the facts", "[plan][
         const auto outcome = natd::make_plan(config, links, imds_facts(ImdsState::Available));
         REQUIRE(std::holds_alternative<NatPlan>(outcome));
         std::vector<std::string> egress;
-        for (const auto& f : std::get<NatPlan>(outcome).facts)
+        for (const auto& f : std::get<NatPlan>(outcome).provenance.facts)
                 if (f.fact == "egress public IPv4")
                         egress.push_back(f.value + " | " + f.source);
         CHECK(egress ==
@@ -304,4 +304,25 @@ TEST_CASE("IMDS=yes: an unset Subnets= waits for IMDS rather than going without 
         config.subnets = {cidr("10.0.2.0/24")};  // nothing needs IMDS any more
         CHECK(std::holds_alternative<NatPlan>(
                 natd::make_plan(config, links, imds_facts(ImdsState::Unavailable))));
+}
+
+TEST_CASE("Where facts came from is no reason to reconfigure", "[plan][imds]") {
+        auto links = bare_enis();
+        links[0].altnames = {"device-number-0.0"};
+        links[1].altnames = {"device-number-1.0"};
+        auto facts = imds_facts(ImdsState::Unavailable);
+        const auto first = natd::make_plan(Config{}, links, facts);
+        facts.imds.error = "IMDS PUT /latest/api/token: Connection timed out after 1004 ms";
+        const auto second = natd::make_plan(Config{}, links, facts);
+        REQUIRE(std::holds_alternative<NatPlan>(first));
+        REQUIRE(std::holds_alternative<NatPlan>(second));
+        // The sources differ, the plans do not: the reconciler keeps the applied one.
+        CHECK_FALSE(fact(std::get<NatPlan>(first), "return routes")->source ==
+                    fact(std::get<NatPlan>(second), "return routes")->source);
+        CHECK(std::get<NatPlan>(first) == std::get<NatPlan>(second));
+        // What the plan does still counts.
+        auto more = links;
+        more[1].ipv4 = {cidr("10.0.5.10/24")};
+        CHECK_FALSE(std::get<NatPlan>(natd::make_plan(Config{}, more, facts)) ==
+                    std::get<NatPlan>(second));
 }

@@ -374,7 +374,7 @@ TEST_CASE("Single ENI: the public ENI relays for SourceCIDRs, no routes, no redi
         const auto& plan = std::get<NatPlan>(outcome);
         CHECK(plan.single_eni);
         CHECK(plan.no_redirects);
-        CHECK(plan.private_interface == natd::ResolvedInterface{"none", 2, "ens5", "none"});
+        CHECK(plan.private_interface == natd::ResolvedInterface{"none", 2, "ens5"});
         CHECK(plan.source_cidrs == config.source_cidrs);
         CHECK(plan.routes.empty());
         CHECK(plan.route_problems.empty());
