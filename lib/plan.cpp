@@ -197,15 +197,24 @@ void add_facts(NatPlan& plan, const Config& config, const ImdsFacts& imds, const
                         {"public IPv4", ip.str(), "IMDS public-ipv4s of " + describe(*eni)});
         // The public address each source address of NAT traffic maps to: the
         // Elastic IP the internet sees.
+        // Every public address's association read: IMDS knows them all.
+        const bool complete = eni->associations.size() == eni->public_ipv4s.size();
         for (const auto& source : egress) {
                 const auto public_ip = public_ip_of(*eni, source);
-                plan.provenance.facts.push_back(
-                        {"egress public IPv4", public_ip ? public_ip->str() : "none",
-                         public_ip ? "IMDS ipv4-associations of " + describe(*eni) + ": " +
-                                             source.str()
-                                   : "IMDS associates no public IPv4 with " + source.str() +
-                                             " of " + describe(*eni) +
-                                             ": its traffic cannot reach the internet"});
+                if (public_ip) {
+                        plan.provenance.facts.push_back({"egress public IPv4", public_ip->str(),
+                                                         "IMDS ipv4-associations of " +
+                                                                 describe(*eni) + ": " +
+                                                                 source.str()});
+                        continue;
+                }
+                const std::string why = "IMDS associates no public IPv4 with " + source.str() +
+                                        " of " + describe(*eni) +
+                                        ": its traffic cannot reach the internet";
+                plan.provenance.facts.push_back({"egress public IPv4", "none", why});
+                // The internet gateway drops what leaves from it: not ready.
+                if (complete)
+                        plan.address_problems.push_back(why + " (associate an Elastic IP with it)");
         }
 }
 

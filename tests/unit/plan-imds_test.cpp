@@ -289,6 +289,20 @@ TEST_CASE("A pool address without an Elastic IP is named in the facts", "[plan][
                       "203.0.113.10",
                       "none | IMDS associates no public IPv4 with 203.0.113.11 of "
                       "0a:00:00:00:00:02 (eni-2): its traffic cannot reach the internet"});
+        // Not ready: the internet gateway drops what leaves from it.
+        CHECK(std::get<NatPlan>(outcome).address_problems ==
+              std::vector<std::string>{
+                      "IMDS associates no public IPv4 with 203.0.113.11 of 0a:00:00:00:00:02 "
+                      "(eni-2): its traffic cannot reach the internet (associate an Elastic IP "
+                      "with it)"});
+        // Unless IMDS did not say: a public address whose association it did
+        // not answer for might be that one's.
+        auto partial = imds_facts(ImdsState::Available);
+        partial.imds.metadata.enis[0].public_ipv4s.push_back(
+                Ipv4Address::parse("198.51.100.8").value());
+        const auto unsure = natd::make_plan(config, links, partial);
+        REQUIRE(std::holds_alternative<NatPlan>(unsure));
+        CHECK(std::get<NatPlan>(unsure).address_problems.empty());
 }
 
 TEST_CASE("IMDS=yes: an unset Subnets= waits for IMDS rather than going without routes",
