@@ -26,27 +26,37 @@ bool answered(const InstanceMetadata& m) {
         return !m.enis.empty();
 }
 
-std::string unlisted_macs(const ImdsFacts& facts, const std::vector<Link>& links) {
-        std::string macs;
+std::vector<MacAddress> link_macs(const std::vector<Link>& links) {
+        std::vector<MacAddress> macs;
         for (const auto& link : links)
-                if (link.mac && !(*link.mac == MacAddress{}) &&
-                    !eni_by_mac(facts.metadata, *link.mac))
-                        macs += link.mac->str() + " ";
+                if (link.mac && !(*link.mac == MacAddress{}))  // loopback's is all zero
+                        macs.push_back(*link.mac);
         return macs;
+}
+
+std::string unlisted_macs(const ImdsFacts& facts, const std::vector<MacAddress>& macs) {
+        std::string unlisted;
+        for (const auto& mac : macs)
+                if (!eni_by_mac(facts.metadata, mac))
+                        unlisted += mac.str() + " ";
+        return unlisted;
 }
 
 }  // namespace
 
-std::optional<uint64_t> imds_retry_delay_usec(const ImdsFacts& facts, unsigned round) {
+std::optional<uint64_t> imds_retry_delay_usec(const ImdsFacts& facts, unsigned round,
+                                              bool unlisted_link, unsigned unlisted_round) {
         if (facts.state == ImdsState::Unavailable)
                 return 60 * kSecond;
         if (untrusted_device_number(facts))
                 return std::min<uint64_t>(kSecond << std::min(round, 4U), 10 * kSecond);
+        if (unlisted_link && unlisted_round < kImdsUnlistedRounds)
+                return std::min<uint64_t>(kSecond << std::min(unlisted_round, 4U), 10 * kSecond);
         return std::nullopt;
 }
 
 bool imds_misses_a_link(const ImdsFacts& facts, const std::vector<Link>& links) {
-        return facts.available() && !unlisted_macs(facts, links).empty();
+        return facts.available() && !unlisted_macs(facts, link_macs(links)).empty();
 }
 
 Result<std::unique_ptr<ImdsWatch>> ImdsWatch::create(sd_event* event, ImdsMode mode,
@@ -84,10 +94,12 @@ void ImdsWatch::refresh(const char* why) {
 void ImdsWatch::links_changed(const std::vector<Link>& links) {
         if (!facts_.available())
                 return;
-        std::string macs = unlisted_macs(facts_, links);
-        if (macs.empty() || macs == asked_for_macs_)
-                return;  // asked once for these: the retry timers take it from there
-        asked_for_macs_ = std::move(macs);
+        link_macs_ = link_macs(links);
+        std::string unlisted = unlisted_macs(facts_, link_macs_);
+        if (unlisted.empty() || unlisted == asked_for_macs_)
+                return;  // asked for these: the retry timer takes it from there
+        asked_for_macs_ = std::move(unlisted);
+        unlisted_round_ = 0;
         refresh("a link with a MAC IMDS did not list");
 }
 
@@ -137,8 +149,15 @@ void ImdsWatch::finished(InstanceMetadata metadata) {
         round_ = same_outcome ? round_ + 1 : 0;
         if (std::exchange(again_, false)) {
                 start();
-        } else if (auto delay = imds_retry_delay_usec(facts_, round_)) {
-                arm_retry(*delay);
+        } else {
+                // A link the answer still does not list: ask again a few times.
+                const bool unlisted =
+                        facts_.available() && !unlisted_macs(facts_, link_macs_).empty();
+                if (auto delay = imds_retry_delay_usec(facts_, round_, unlisted, unlisted_round_)) {
+                        if (unlisted)
+                                ++unlisted_round_;
+                        arm_retry(*delay);
+                }
         }
         if (!(before == facts_))
                 changed_();

@@ -27,9 +27,15 @@ namespace natd {
 
 // Pure: when to ask again after a discovery that ended as `facts`, the
 // `round`-th in a row to end that way (0-based); none: only on demand.
-// Unavailable: every minute (auto); untrusted device numbers: 1 s, 2 s, 4 s,
-// up to 10 s.
-std::optional<uint64_t> imds_retry_delay_usec(const ImdsFacts& facts, unsigned round);
+// Unavailable: every minute (auto). Untrusted device numbers: 1 s, 2 s, 4 s,
+// up to 10 s. A link whose MAC the service does not list yet (it may list a
+// hot-attached ENI moments after the kernel has it): the same, for
+// `unlisted_round` < kImdsUnlistedRounds (docker0 or a veth is no ENI, and
+// is never listed).
+inline constexpr unsigned kImdsUnlistedRounds = 8;
+std::optional<uint64_t> imds_retry_delay_usec(const ImdsFacts& facts, unsigned round,
+                                              bool unlisted_link = false,
+                                              unsigned unlisted_round = 0);
 
 // Pure: whether `links` has a MAC the service's answer does not list.
 bool imds_misses_a_link(const ImdsFacts& facts, const std::vector<Link>& links);
@@ -66,9 +72,11 @@ private:
         std::function<void()> changed_;
         ImdsFacts facts_;
         bool in_flight_ = false;
-        bool again_ = false;          // refresh() during a discovery: one more after it
-        unsigned round_ = 0;          // discoveries in a row that ended the same way
-        std::string asked_for_macs_;  // the unlisted MACs a refresh was made for
+        bool again_ = false;                 // refresh() during a discovery: one more after it
+        unsigned round_ = 0;                 // discoveries in a row that ended the same way
+        std::string asked_for_macs_;         // the unlisted MACs a refresh was made for
+        std::vector<MacAddress> link_macs_;  // the links' MACs, as of links_changed()
+        unsigned unlisted_round_ = 0;        // refreshes since they appeared
         SdEventSourcePtr retry_;
 };
 

@@ -260,7 +260,14 @@ TEST_CASE("When natd asks IMDS again", "[imds]") {
         CHECK(natd::imds_retry_delay_usec(facts, 4) == 10'000'000u);
         CHECK(natd::imds_retry_delay_usec(facts, 40) == 10'000'000u);
 
+        // A link IMDS does not list (yet): asked again a few times, then left.
         facts = imds_facts(ImdsState::Available).imds;
+        CHECK(natd::imds_retry_delay_usec(facts, 0, true, 0) == 1'000'000u);
+        CHECK(natd::imds_retry_delay_usec(facts, 5, true, 3) == 8'000'000u);
+        CHECK(natd::imds_retry_delay_usec(facts, 5, true, natd::kImdsUnlistedRounds - 1) ==
+              10'000'000u);
+        CHECK_FALSE(natd::imds_retry_delay_usec(facts, 5, true, natd::kImdsUnlistedRounds));
+
         auto links = bare_enis();
         CHECK_FALSE(natd::imds_misses_a_link(facts, links));
         links.push_back(make_link(1, "lo", {}, {cidr("127.0.0.1/8")}));
