@@ -138,11 +138,14 @@ void ImdsWatch::finished(InstanceMetadata metadata) {
                 } else {
                         facts_.state = ImdsState::Unavailable;
                         facts_.error = why;
-                        if (before.error != why)
+                        // Once, not every minute on a host without it.
+                        if (before.state != ImdsState::Unavailable)
                                 spdlog::warn("IMDS unavailable: {}; natd carries on from its "
-                                             "configuration and altnames, and asks again in a "
+                                             "configuration and altnames, and asks again every "
                                              "minute",
                                              why);
+                        else
+                                spdlog::debug("IMDS still unavailable: {}", why);
                 }
         }
         const bool same_outcome = before.state == facts_.state && before.error == facts_.error;
