@@ -186,7 +186,7 @@ Status Manager::setup() {
 }
 
 Status Manager::start_imds() {
-        imds_.reset();
+        // The old watch stays until a new one exists: natd always has one.
         // (The status follows by itself: status_source_ runs after every
         // event, this one included.)
         auto watch = ImdsWatch::create(loop_.get(), config_.imds, config_.imds_endpoint,
