@@ -57,6 +57,7 @@ Status KernelCommitter::sync_own_routes(const std::vector<RoutePlan>& wanted) {
         }
         // Created, never replaced: a destination another route holds stays
         // its (verify() reports the conflict).
+        std::vector<const RoutePlan*> missing;
         for (const auto& r : wanted) {
                 // Kept, someone else's for the destination, or already there
                 // as planned (networkd's from natd's drop-in).
@@ -64,9 +65,10 @@ Status KernelCommitter::sync_own_routes(const std::vector<RoutePlan>& wanted) {
                     conflicting_route(r, routes.value()) != nullptr ||
                     route_present(r, routes.value()))
                         continue;
-                if (auto s = install_route(rtnl_, r); !s.ok())
-                        errors.push_back(s.error());
+                missing.push_back(&r);
         }
+        for (auto& e : install_routes(rtnl_, missing))
+                errors.push_back(std::move(e));
         return status_of(errors);
 }
 

@@ -106,42 +106,93 @@ Status NetlinkSocket::request(const nlmsghdr* message, const MessageHandler& on_
         }
 }
 
-Status NetlinkSocket::transact(const void* buffer, size_t length,
-                               const std::vector<uint32_t>& acked,
-                               const std::function<std::string(uint32_t)>& describe) {
+Status NetlinkSocket::fit_buffers(size_t send_length, size_t acknowledgements) {
+        // A batch goes out in one sendmsg(), which netlink refuses beyond
+        // the send buffer (EMSGSIZE); every message's acknowledgement is
+        // queued before sendmsg() returns, and those beyond the receive
+        // buffer would be dropped (ENOBUFS). The sizes the kernel defaults
+        // to fit the rulesets of a few dozen subnets; larger ones raise
+        // them (the *FORCE options: natd has CAP_NET_ADMIN).
+        const auto fit = [&](int option, int force, size_t want, const char* what) -> Status {
+                int have = 0;
+                socklen_t len = sizeof(have);
+                if (getsockopt(fd(), SOL_SOCKET, option, &have, &len) < 0)
+                        return errno_error(std::string("read the netlink ") + what, errno);
+                // The kernel reports twice what was set (its bookkeeping).
+                if (want <= static_cast<size_t>(have) / 2)
+                        return Ok{};
+                const int set = static_cast<int>(want);
+                if (setsockopt(fd(), SOL_SOCKET, force, &set, sizeof(set)) < 0 &&
+                    setsockopt(fd(), SOL_SOCKET, option, &set, sizeof(set)) < 0)
+                        return errno_error(std::string("raise the netlink ") + what + " to " +
+                                                   std::to_string(want) + " bytes",
+                                           errno);
+                return Ok{};
+        };
+        if (Status s = fit(SO_SNDBUF, SO_SNDBUFFORCE, send_length + kBufferSlack, "send buffer");
+            !s.ok())
+                return s;
+        return fit(SO_RCVBUF, SO_RCVBUFFORCE,
+                   acknowledgements * kAcknowledgementSize + kBufferSlack, "receive buffer");
+}
+
+Status
+NetlinkSocket::send_and_collect(const void* buffer, size_t length,
+                                const std::vector<uint32_t>& acked, bool stop_at_error,
+                                const std::function<void(uint32_t seq, int error)>& on_error) {
+        if (Status s = fit_buffers(length, acked.size()); !s.ok())
+                return s;
         discard_queued();
         if (mnl_socket_sendto(socket_.get(), buffer, length) < 0)
                 return errno_error("send netlink batch", errno);
 
         std::set<uint32_t> pending(acked.begin(), acked.end());
-        std::string first_error;
-        int first_errno = 0;
+        bool failed = false;
         auto& buf = buffer_;
         // The kernel processes the whole batch inside sendmsg(), so every
         // acknowledgement is queued by now: this loop never waits on it.
-        while (!pending.empty() && first_error.empty()) {
+        while (!pending.empty() && !(stop_at_error && failed)) {
                 const ssize_t n = mnl_socket_recvfrom(socket_.get(), buf.data(), buf.size());
                 if (n < 0)
                         return errno_error("receive netlink batch reply", errno);
                 int left = static_cast<int>(n);
                 for (auto* nlh = reinterpret_cast<const nlmsghdr*>(buf.data());
                      mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
-                        if (nlh->nlmsg_type != NLMSG_ERROR)
+                        if (nlh->nlmsg_type != NLMSG_ERROR || pending.erase(nlh->nlmsg_seq) == 0)
                                 continue;
                         const auto* err = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
-                        pending.erase(nlh->nlmsg_seq);
-                        if (err->error != 0 && first_error.empty()) {
-                                first_error = describe(nlh->nlmsg_seq);
-                                first_errno = -err->error;
+                        if (err->error != 0 && !(stop_at_error && failed)) {
+                                failed = true;
+                                on_error(nlh->nlmsg_seq, -err->error);
                         }
                 }
         }
-        // After an error the transaction is aborted; drop what else the
-        // kernel queued so the next request starts clean.
+        // After an error an nftables transaction is aborted; drop what else
+        // the kernel queued so the next request starts clean.
         discard_queued();
+        return Ok{};
+}
+
+Status NetlinkSocket::transact(const void* buffer, size_t length,
+                               const std::vector<uint32_t>& acked,
+                               const std::function<std::string(uint32_t)>& describe) {
+        std::string first_error;
+        int first_errno = 0;
+        Status s = send_and_collect(buffer, length, acked, true, [&](uint32_t seq, int error) {
+                first_error = describe(seq);
+                first_errno = error;
+        });
+        if (!s.ok())
+                return s;
         if (!first_error.empty())
                 return errno_error(first_error, first_errno);
         return Ok{};
+}
+
+Status NetlinkSocket::request_each(const void* buffer, size_t length,
+                                   const std::vector<uint32_t>& acked,
+                                   const std::function<void(uint32_t seq, int error)>& on_error) {
+        return send_and_collect(buffer, length, acked, false, on_error);
 }
 
 NetlinkSocket::DrainResult NetlinkSocket::drain(const MessageHandler& on_event) {

@@ -54,6 +54,15 @@ public:
         Status transact(const void* buffer, size_t length, const std::vector<uint32_t>& acked,
                         const std::function<std::string(uint32_t seq)>& describe);
 
+        // Sends a buffer of independent requests (rtnetlink handles each
+        // message of one sendmsg() in turn) and waits for one
+        // acknowledgement per sequence number in `acked`; unlike
+        // transact(), a failed message does not stop the others:
+        // `on_error` gets each failure's sequence number and errno. The
+        // returned status is the conversation's (send, receive).
+        Status request_each(const void* buffer, size_t length, const std::vector<uint32_t>& acked,
+                            const std::function<void(uint32_t seq, int error)>& on_error);
+
         // Reads every message queued on a non-blocking socket. Returns an
         // error with errno_value ENOBUFS when the kernel dropped events: the
         // caller must then resynchronise with a dump.
@@ -67,6 +76,15 @@ private:
         explicit NetlinkSocket(MnlSocketPtr s, uint32_t port_id)
             : socket_(std::move(s)), port_id_(port_id), buffer_(kReceiveBufferSize) {}
         Status receive_until_done(uint32_t seq, const MessageHandler& on_reply);
+        // Raises the socket's buffers, where needed, so that a batch of
+        // `send_length` bytes goes out in one sendmsg() and all of its
+        // `acknowledgements` fit in the receive queue.
+        Status fit_buffers(size_t send_length, size_t acknowledgements);
+        // Sends `buffer` and reads acknowledgements until every `acked` one
+        // came, or (stop_at_error) the first error did.
+        Status send_and_collect(const void* buffer, size_t length,
+                                const std::vector<uint32_t>& acked, bool stop_at_error,
+                                const std::function<void(uint32_t seq, int error)>& on_error);
         // Reads and drops everything queued: the rest of an abandoned dump
         // (the kernel refuses a new dump while one runs: EBUSY) and replies
         // to an earlier request.
@@ -74,6 +92,10 @@ private:
 
         // Large enough for a dump page of links with many altnames.
         static constexpr size_t kReceiveBufferSize = size_t{64} * 1024;
+        // What one queued acknowledgement costs the receive buffer (the
+        // skb's truesize, generously: an NLMSG_ERROR with extended ACK).
+        static constexpr size_t kAcknowledgementSize = 1024;
+        static constexpr size_t kBufferSlack = size_t{64} * 1024;
 
         MnlSocketPtr socket_;
         uint32_t port_id_ = 0;

@@ -27,7 +27,8 @@ namespace natd {
 namespace {
 
 constexpr uint16_t kFamily = NFPROTO_IPV4;
-constexpr size_t kBatchBufferSize = size_t{64} * 1024;
+// Room for any one message natd builds (a rule is a few hundred bytes).
+constexpr size_t kMessageBufferSize = size_t{16} * 1024;
 // The source address in an IPv4 header (RFC 791).
 constexpr uint32_t kIpv4SourceOffset = 12;
 
@@ -403,42 +404,46 @@ NftnlChainPtr make_chain(const std::string& table, const ChainPlan& plan) {
         return c;
 }
 
-// Appends messages to a libmnl batch, recording what each one does.
+// Appends nfnetlink messages to a batch that grows as needed: each message
+// is built in a scratch buffer (one message is at most a few hundred bytes;
+// nftnl writes without bounds, so the scratch is far larger than any) and
+// copied in. mnl_nlmsg_batch's fixed buffer is not used: it needs room for a
+// whole message past its limit, and a ruleset's size depends on the
+// configuration (250 subnets make hundreds of rules).
 class BatchWriter {
 public:
         BatchWriter(NftBatch& out, uint32_t first_seq) : out_(out), seq_(first_seq) {
-                out_.bytes.assign(kBatchBufferSize, 0);
-                batch_ = mnl_nlmsg_batch_start(out_.bytes.data(), out_.bytes.size());
-                nftnl_batch_begin(static_cast<char*>(mnl_nlmsg_batch_current(batch_)), seq_++);
-                mnl_nlmsg_batch_next(batch_);
+                out_.bytes.clear();
+                append(nftnl_batch_begin(scratch_.data(), seq_++));
         }
         BatchWriter(const BatchWriter&) = delete;
         BatchWriter& operator=(const BatchWriter&) = delete;
-        ~BatchWriter() { mnl_nlmsg_batch_stop(batch_); }
+        ~BatchWriter() = default;
 
         template <typename BuildPayload>
         void message(uint16_t type, uint16_t flags, std::string description, BuildPayload build) {
                 const uint32_t seq = seq_++;
-                auto* nlh = nftnl_nlmsg_build_hdr(
-                        static_cast<char*>(mnl_nlmsg_batch_current(batch_)), type, kFamily,
-                        static_cast<uint16_t>(flags | NLM_F_ACK), seq);
+                auto* nlh = nftnl_nlmsg_build_hdr(scratch_.data(), type, kFamily,
+                                                  static_cast<uint16_t>(flags | NLM_F_ACK), seq);
                 build(nlh);
+                append(nlh);
                 out_.acked.push_back(seq);
                 out_.descriptions[seq] = std::move(description);
-                if (!mnl_nlmsg_batch_next(batch_))
-                        throw std::length_error("nftables batch exceeds its buffer");
         }
 
-        void finish() {
-                nftnl_batch_end(static_cast<char*>(mnl_nlmsg_batch_current(batch_)), seq_++);
-                mnl_nlmsg_batch_next(batch_);
-                out_.bytes.resize(mnl_nlmsg_batch_size(batch_));
-        }
+        void finish() { append(nftnl_batch_end(scratch_.data(), seq_++)); }
 
 private:
+        void append(const nlmsghdr* nlh) {
+                if (nlh->nlmsg_len > scratch_.size())
+                        throw std::length_error("nftables message exceeds its buffer");
+                const auto* bytes = reinterpret_cast<const char*>(nlh);
+                out_.bytes.insert(out_.bytes.end(), bytes, bytes + MNL_ALIGN(nlh->nlmsg_len));
+        }
+
         NftBatch& out_;
         uint32_t seq_;
-        mnl_nlmsg_batch* batch_ = nullptr;
+        std::array<char, kMessageBufferSize> scratch_{};
 };
 
 int render_expr(nftnl_expr* e, void* data) {

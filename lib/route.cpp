@@ -31,16 +31,13 @@ nlmsghdr* route_header(char* buf, uint16_t type, uint16_t flags, uint32_t seq, u
         return nlh;
 }
 
-}  // namespace
-
-Status install_route(NetlinkSocket& rtnl, const RoutePlan& route) {
-        std::array<char, kRequestBufferSize> buf{};
-        // EXCL: never replace a route natd does not own (the public ENI's
-        // connected route, an admin's); sync_own_routes() creates only what
-        // is missing.
-        auto* nlh = route_header(
-                buf.data(), RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK, rtnl.next_seq(),
-                static_cast<uint8_t>(route.destination.prefix_len()), kRouteProtocol);
+// RTM_NEWROUTE for `route`, natd's protocol, at `buf`. EXCL: never replace
+// a route natd does not own (the public ENI's connected route, an
+// admin's); sync_own_routes() creates only what is missing.
+nlmsghdr* new_route_message(char* buf, const RoutePlan& route, uint32_t seq) {
+        auto* nlh =
+                route_header(buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK, seq,
+                             static_cast<uint8_t>(route.destination.prefix_len()), kRouteProtocol);
         auto* rtm = static_cast<rtmsg*>(mnl_nlmsg_get_payload(nlh));
         if (route.onlink)
                 rtm->rtm_flags |= RTNH_F_ONLINK;
@@ -48,11 +45,46 @@ Status install_route(NetlinkSocket& rtnl, const RoutePlan& route) {
         mnl_attr_put_u32(nlh, RTA_DST, route.destination.address().network_order());
         mnl_attr_put_u32(nlh, RTA_GATEWAY, route.gateway.network_order());
         mnl_attr_put_u32(nlh, RTA_OIF, static_cast<uint32_t>(route.ifindex));
-        Status s = rtnl.request(nlh, [](const nlmsghdr*) { return MNL_CB_OK; });
+        return nlh;
+}
+
+std::string add_failed(const RoutePlan& route) {
+        return "Could not add route " + route.destination.str() + " via " + route.gateway.str() +
+               " dev " + route.ifname;
+}
+
+}  // namespace
+
+std::vector<std::string> install_routes(NetlinkSocket& rtnl,
+                                        const std::vector<const RoutePlan*>& routes) {
+        if (routes.empty())
+                return {};
+        // One sendmsg() for all of them: the kernel adds each in turn and
+        // acknowledges each, so one failure does not stop the others.
+        const uint32_t first = rtnl.next_seq(static_cast<uint32_t>(routes.size()));
+        std::vector<char> batch;
+        std::vector<uint32_t> acked;
+        std::array<char, kRequestBufferSize> buf{};
+        for (size_t i = 0; i < routes.size(); ++i) {
+                const uint32_t seq = first + static_cast<uint32_t>(i);
+                const auto* nlh = new_route_message(buf.data(), *routes[i], seq);
+                const auto* bytes = reinterpret_cast<const char*>(nlh);
+                batch.insert(batch.end(), bytes, bytes + MNL_ALIGN(nlh->nlmsg_len));
+                acked.push_back(seq);
+        }
+        std::vector<std::string> errors;
+        Status s =
+                rtnl.request_each(batch.data(), batch.size(), acked, [&](uint32_t seq, int error) {
+                        errors.push_back(Error{std::strerror(error), error}
+                                                 .wrapped(add_failed(*routes[seq - first]))
+                                                 .message);
+                });
         if (!s.ok())
-                return s.failure().wrapped("Could not add route " + route.destination.str() +
-                                           " via " + route.gateway.str() + " dev " + route.ifname);
-        return Ok{};
+                errors.push_back(s.failure()
+                                         .wrapped("Could not add " + std::to_string(routes.size()) +
+                                                  " routes")
+                                         .message);
+        return errors;
 }
 
 Status remove_route(NetlinkSocket& rtnl, const KernelRoute& route) {

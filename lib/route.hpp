@@ -25,7 +25,10 @@ struct KernelRoute {
         uint32_t priority = 0;
 };
 
-Status install_route(NetlinkSocket& rtnl, const RoutePlan& route);
+// Adds every route in one batch; the errors of those that failed, each
+// naming its route (empty: all added).
+std::vector<std::string> install_routes(NetlinkSocket& rtnl,
+                                        const std::vector<const RoutePlan*>& routes);
 Status remove_route(NetlinkSocket& rtnl, const KernelRoute& route);
 // IPv4 unicast routes of the main table.
 Result<std::vector<KernelRoute>> read_routes(NetlinkSocket& rtnl);

@@ -578,3 +578,41 @@ TEST_CASE("ForwardPolicy=accept sends the same rules but the final drop", "[nft]
         REQUIRE(all.find("natd: drop-other", last) != std::string::npos);
         CHECK(printed == all.substr(0, last));
 }
+
+TEST_CASE("A ruleset of hundreds of source CIDRs is one well-formed batch, however large",
+          "[nft]") {
+        // 1000 /24s make about 2000 rules, far past the 64 KiB a fixed batch
+        // buffer once had (and overran, corrupting the heap, at 100 subnets).
+        auto input = nat_input();
+        input.source_cidrs.clear();
+        for (int i = 0; i < 1000; ++i)
+                input.source_cidrs.push_back(cidr(("10." + std::to_string(1 + i / 256) + "." +
+                                                   std::to_string(i % 256) + ".0/24")
+                                                          .c_str()));
+        const auto plan = natd::make_nat_ruleset(input);
+        const auto batch = natd::build_replace_batch(plan, 7);
+        CHECK(batch.bytes.size() > size_t{64} * 1024);
+
+        size_t messages = 0;
+        size_t rules = 0;
+        uint32_t expected_seq = 7;
+        int left = static_cast<int>(batch.bytes.size());
+        const nlmsghdr* last = nullptr;
+        for (auto* nlh = reinterpret_cast<const nlmsghdr*>(batch.bytes.data());
+             mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+                CHECK(nlh->nlmsg_seq == expected_seq++);
+                if (nlh->nlmsg_type == nft_type(NFT_MSG_NEWRULE)) {
+                        natd::NftnlRulePtr r(nftnl_rule_alloc());
+                        REQUIRE(nftnl_rule_nlmsg_parse(nlh, r.get()) == 0);
+                        ++rules;
+                }
+                ++messages;
+                last = nlh;
+        }
+        CHECK(left == 0);  // nothing after the last message, nothing cut
+        REQUIRE(last != nullptr);
+        CHECK(last->nlmsg_type == NFNL_MSG_BATCH_END);
+        CHECK(rules == plan.rules.size());
+        CHECK(rules >= 2000);
+        CHECK(batch.acked.size() == messages - 2);  // all but BEGIN and END
+}
