@@ -4,15 +4,21 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <exception>
 #include <filesystem>
 #include <getopt.h>
 #include <string>
 #include <unistd.h>
 
+#include <systemd/sd-bus.h>
+
+#include "bus-schema.hpp"
 #include "config-commands.hpp"
 #include "config.hpp"
 #include "daemon-status.hpp"
 #include "exit-codes.hpp"
+#include "ha-state.hpp"
+#include "handles.hpp"
 #include "logging.hpp"
 #include "manager-client.hpp"
 #include "teardown.hpp"
@@ -30,6 +36,10 @@ void print_help() {
                     "  check-config     validate natd's configuration\n"
                     "  teardown         remove natd's table, routes, drop-ins, sysctl file and\n"
                     "                   state; natd exits (for package removal)\n"
+                    "  ha notify STATE  keepalived's notify hook: this NAT's VRRP state is\n"
+                    "                   master, backup, fault or stop\n"
+                    "  ha handover      the active NAT hands over to its peer; returns once\n"
+                    "                   this NAT is a standby (at most 30 s)\n"
                     "\n"
                     "Options:\n"
                     "  -c, --config FILE  configuration file (default /etc/natd/natd.conf)\n"
@@ -88,9 +98,103 @@ int call(natd::Status (*method)(sd_bus*), const char* what) {
         return natd::kExitSuccess;
 }
 
-}  // namespace
+// keepalived's notify hook: recorded first (a natd that is not listening
+// reads it when it starts), then told to natd.
+int ha_notify(const std::filesystem::path& root, const std::string& word) {
+        const auto state = natd::parse_vrrp_state(word);
+        if (!state) {
+                std::fprintf(stderr,
+                             "natd-ctl: ha notify: unknown state '%s' (master, backup, "
+                             "fault, stop)\n",
+                             word.c_str());
+                return natd::kExitUsage;
+        }
+        const auto run_directory = root / "run/natd/ha";
+        if (auto s = natd::write_vrrp_state(run_directory, *state); !s.ok()) {
+                std::fprintf(stderr, "natd-ctl: ha notify %s: %s\n", word.c_str(),
+                             s.error().c_str());
+                return natd::kExitFailure;
+        }
+        auto bus = natd::open_system_bus();
+        auto told = bus.ok() ? natd::call_ha_notify(bus.value().get(), word)
+                             : natd::Status{bus.failure()};
+        if (!told.ok()) {
+                std::fprintf(stderr,
+                             "natd-ctl: ha notify %s: recorded in %s; natd reads it when it "
+                             "starts: %s\n",
+                             word.c_str(), natd::vrrp_state_path(run_directory).c_str(),
+                             told.error().c_str());
+                return natd::kExitSuccess;
+        }
+        std::printf("natd: told %s\n", word.c_str());
+        return natd::kExitSuccess;
+}
 
-int main(int argc, char** argv) {
+uint64_t monotonic_usec() {
+        timespec ts{};
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return static_cast<uint64_t>(ts.tv_sec) * 1000000 +
+               static_cast<uint64_t>(ts.tv_nsec) / 1000;
+}
+
+// Starts the handover, then follows natd's status until this NAT stands by:
+// it looks again whenever natd announces a property change (bounded by 30
+// s in all), never on a timer of its own.
+int handover() {
+        auto bus = natd::open_system_bus();
+        if (!bus.ok()) {
+                std::fprintf(stderr, "natd-ctl: %s\n", bus.error().c_str());
+                return natd::kStatusUnreachable;
+        }
+        sd_bus* b = bus.value().get();
+        // Subscribed before the call, so that no change goes unseen.
+        sd_bus_slot* slot = nullptr;
+        if (int r = sd_bus_match_signal(
+                    b, &slot, natd::kBusName, natd::kObjectPath, "org.freedesktop.DBus.Properties",
+                    "PropertiesChanged", [](sd_bus_message*, void*, sd_bus_error*) { return 0; },
+                    nullptr);
+            r < 0) {
+                std::fprintf(stderr, "natd-ctl: cannot follow natd's changes: %s\n",
+                             std::strerror(-r));
+                return natd::kExitFailure;
+        }
+        const natd::SdBusSlotPtr match(slot);
+        if (auto s = natd::call_ha_handover(b); !s.ok()) {
+                std::fprintf(stderr, "natd-ctl: ha handover: %s\n", s.error().c_str());
+                return natd::kExitFailure;
+        }
+        constexpr uint64_t kLimitUsec = 30'000'000;
+        const uint64_t deadline = monotonic_usec() + kLimitUsec;
+        std::string last;
+        for (;;) {
+                auto s = natd::fetch_status(b);
+                if (!s.ok()) {
+                        std::fprintf(stderr, "natd-ctl: %s\n", s.error().c_str());
+                        return natd::kStatusUnreachable;
+                }
+                const auto& ha = s.value().high_availability;
+                last = ha.status;
+                if (ha.role == "standby" && ha.vrrp == "backup" && !ha.holds_floating_address) {
+                        std::printf("natd: handed over to %s: %s\n", ha.peer.c_str(),
+                                    ha.status.c_str());
+                        return natd::kExitSuccess;
+                }
+                const uint64_t now = monotonic_usec();
+                if (now >= deadline)
+                        break;
+                // Until natd says something changed (queued signals count).
+                if (int r = sd_bus_wait(b, deadline - now); r < 0) {
+                        std::fprintf(stderr, "natd-ctl: %s\n", std::strerror(-r));
+                        return natd::kStatusUnreachable;
+                }
+                while (sd_bus_process(b, nullptr) > 0) {
+                }
+        }
+        std::fprintf(stderr, "natd-ctl: ha handover: not a standby after 30 s: %s\n", last.c_str());
+        return natd::kExitFailure;
+}
+
+int run(int argc, char** argv) {
         enum { kVersion = 1000, kJson };
         const option options[] = {
                 {"config", required_argument, nullptr, 'c'},
@@ -119,11 +223,17 @@ int main(int argc, char** argv) {
                         return natd::kExitUsage;
                 }
         }
-        if (optind + 1 != argc) {
+        const int words = argc - optind;
+        const std::string command = words > 0 ? argv[optind] : "";
+        if (command == "ha" && words == 3 && std::strcmp(argv[optind + 1], "notify") == 0) {
+                return ha_notify(paths.root, argv[optind + 2]);
+        }
+        if (command == "ha" && words == 2 && std::strcmp(argv[optind + 1], "handover") == 0)
+                return handover();
+        if (words != 1) {
                 print_help();
                 return natd::kExitUsage;
         }
-        const std::string command = argv[optind];
         if (command == "status")
                 return status(paths.root, json);
         if (command == "reload")
@@ -143,4 +253,17 @@ int main(int argc, char** argv) {
                 return natd::check_config(paths.location(), stdout, stderr);
         std::fprintf(stderr, "natd-ctl: unknown command '%s'\n", command.c_str());
         return natd::kExitUsage;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+        // Nothing is meant to throw; should the library (std::filesystem,
+        // an allocation) do, it is a message and exit 1, not an abort.
+        try {
+                return run(argc, argv);
+        } catch (const std::exception& e) {
+                std::fprintf(stderr, "natd-ctl: %s\n", e.what());
+                return natd::kExitFailure;
+        }
 }

@@ -23,6 +23,27 @@ struct Codec<DiscoveryStatus>
                   &DiscoveryStatus::error, &DiscoveryStatus::instance_id, &DiscoveryStatus::notes,
                   &DiscoveryStatus::enis> {};
 template <>
+struct Codec<HaStepStatus> : StructCodec<HaStepStatus, &HaStepStatus::step, &HaStepStatus::state,
+                                         &HaStepStatus::failures, &HaStepStatus::error> {};
+template <>
+struct Codec<HighAvailabilityStatus>
+    : StructCodec<HighAvailabilityStatus, &HighAvailabilityStatus::role,
+                  &HighAvailabilityStatus::vrrp, &HighAvailabilityStatus::status,
+                  &HighAvailabilityStatus::peer, &HighAvailabilityStatus::floating_address,
+                  &HighAvailabilityStatus::holds_floating_address,
+                  &HighAvailabilityStatus::route_tables, &HighAvailabilityStatus::role_since_usec,
+                  &HighAvailabilityStatus::last_transition_role,
+                  &HighAvailabilityStatus::last_transition_usec,
+                  &HighAvailabilityStatus::last_transition_duration_usec,
+                  &HighAvailabilityStatus::steps, &HighAvailabilityStatus::ec2_endpoint,
+                  &HighAvailabilityStatus::region, &HighAvailabilityStatus::instance_role,
+                  &HighAvailabilityStatus::sync_internal_entries,
+                  &HighAvailabilityStatus::sync_external_entries,
+                  &HighAvailabilityStatus::sync_packets_sent,
+                  &HighAvailabilityStatus::sync_packets_received,
+                  &HighAvailabilityStatus::sync_errors, &HighAvailabilityStatus::sync_lost_messages,
+                  &HighAvailabilityStatus::sync_error> {};
+template <>
 struct Codec<FactStatus>
     : StructCodec<FactStatus, &FactStatus::fact, &FactStatus::value, &FactStatus::source> {};
 template <>
@@ -37,6 +58,8 @@ namespace {
 constexpr const char* kErrorInvalidConfiguration = "io.natd1.Error.InvalidConfiguration";
 constexpr const char* kErrorNotReady = "io.natd1.Error.NotReady";
 constexpr const char* kErrorFailed = "io.natd1.Error.Failed";
+constexpr const char* kErrorInvalidArgument = "io.natd1.Error.InvalidArgument";
+constexpr const char* kErrorNotActive = "io.natd1.Error.NotActive";
 
 constexpr const char* kInterfaces[] = {kManagerInterface, kDiagnosticInterface};
 
@@ -66,6 +89,7 @@ constexpr Property kProperties[] = {
         manager_property<&DaemonStatus::warnings>("Warnings"),
         manager_property<&DaemonStatus::discovery>("Discovery"),
         manager_property<&DaemonStatus::facts>("Facts"),
+        manager_property<&DaemonStatus::high_availability>("HighAvailability"),
 };
 
 // A method without arguments whose reply carries what Reply writes.
@@ -99,6 +123,15 @@ constexpr Method kMethods[] = {
                                       "GetRuleCounters", Caller::Anyone, kErrorNotReady),
         method_row<ConntrackReply>(MethodId::GetConntrack, kDiagnosticInterface, "GetConntrack",
                                    Caller::Anyone, kErrorFailed),
+        // keepalived's notify hook (natd-ctl ha notify STATE): one string.
+        [] {
+                Method m = method_row(MethodId::HaNotify, kManagerInterface, "HaNotify",
+                                      Caller::NetAdmin, kErrorInvalidArgument);
+                m.in_signature = "s";
+                return m;
+        }(),
+        method_row(MethodId::HaHandover, kManagerInterface, "HaHandover", Caller::NetAdmin,
+                   kErrorNotActive),
 };
 
 constexpr bool in_id_order() {

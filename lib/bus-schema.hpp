@@ -41,7 +41,15 @@ struct Property {
 
 // What natd does for a call; the daemon dispatches on it (manager-bus.cpp).
 // Each has one row in bus-schema.cpp's table, in this order.
-enum class MethodId { Reload, Reapply, Teardown, GetRuleCounters, GetConntrack };
+enum class MethodId {
+        Reload,
+        Reapply,
+        Teardown,
+        GetRuleCounters,
+        GetConntrack,
+        HaNotify,
+        HaHandover
+};
 
 // Who may call a method. The bus policy (systemd/io.natd1.conf) says the
 // same; natd checks again so that a missing policy file lets no one in.

@@ -122,6 +122,55 @@ const std::vector<ConfigKey>& config_schema() {
                          "The metadata service's URL: http://ADDRESS[:PORT], IPv6 in brackets "
                          "(http://[fd00:ec2::254])."},
                         http_endpoint_value()),
+                scalar_key<&Config::ha_peer>(
+                        {"HighAvailability", "Peer",
+                         "The other NAT's address on the private ENI's subnet; set, natd runs an "
+                         "active/standby pair with it; empty: no pair."},
+                        address_value()),
+                scalar_key<&Config::ha_priority>(
+                        {"HighAvailability", "Priority",
+                         "VRRP priority, 1..254: the higher one becomes active when both start."},
+                        number_value<uint32_t>(1, 254)),
+                list_key<&Config::ha_route_tables>(
+                        {"HighAvailability", "RouteTables",
+                         "The private route tables (rtb-...) whose 0.0.0.0/0 the active NAT "
+                         "points at its private ENI."},
+                        resource_id_value("rtb")),
+                scalar_key<&Config::ha_floating_address>(
+                        {"HighAvailability", "FloatingAddress",
+                         "A secondary private address of the public subnet, associated with the "
+                         "pair's Elastic IP: the active NAT holds it and SNATs to it."},
+                        address_value()),
+                scalar_key<&Config::ha_sync_interface>(
+                        {"HighAvailability", "SyncInterface",
+                         "The interface VRRP and conntrackd's state sync use; empty: the private "
+                         "ENI."},
+                        selector_value()),
+                scalar_key<&Config::ha_advertisement_interval_msec>(
+                        {"HighAvailability", "AdvertisementIntervalSec",
+                         "How often the active NAT advertises (VRRPv3): 10ms..40s in steps of "
+                         "10ms; the standby takes over after about three missed."},
+                        milliseconds_value(10, 40'000, 10)),
+                scalar_key<&Config::ha_preempt>(
+                        {"HighAvailability", "Preempt",
+                         "yes: a higher-priority NAT takes over again when it returns (a second "
+                         "disruption); no: the active one stays."},
+                        boolean_value()),
+                scalar_key<&Config::ha_virtual_router_id>(
+                        {"HighAvailability", "VirtualRouterID",
+                         "The pair's VRRP id, 1..255; different pairs sharing a subnet need "
+                         "different ids."},
+                        number_value<uint32_t>(1, 255)),
+                scalar_key<&Config::ec2_endpoint>(
+                        {"HighAvailability", "EC2Endpoint",
+                         "The EC2 API's URL; empty: https://ec2.REGION.amazonaws.com for the "
+                         "region IMDS names."},
+                        api_endpoint_value()),
+                scalar_key<&Config::health_listen>(
+                        {"Health", "Listen",
+                         "ADDRESS:PORT natd answers GET /health on (200 ready, 503 not), e.g. "
+                         "0.0.0.0:8008; empty: no health endpoint."},
+                        endpoint_value()),
         };
         return schema;
 }

@@ -1,6 +1,10 @@
 #include "config-values.hpp"
 
+#include <algorithm>
 #include <arpa/inet.h>
+#include <cctype>
+
+#include "ec2-query.hpp"
 
 namespace natd {
 
@@ -283,6 +287,99 @@ ValueType<uint32_t> seconds_value(uint32_t min, uint32_t max) {
                 [](const uint32_t& sec) {
                         return format_timespan(Timeout{std::chrono::seconds(sec)});
                 },
+        };
+}
+
+ValueType<bool> boolean_value() {
+        return {
+                [](std::string_view text, std::string_view key) -> Result<bool> {
+                        for (const char* yes : {"yes", "true", "on", "1"})
+                                if (text == yes)
+                                        return true;
+                        for (const char* no : {"no", "false", "off", "0"})
+                                if (text == no)
+                                        return false;
+                        return invalid_value("boolean", text, key, "expected yes or no");
+                },
+                [](const bool& b) { return std::string(b ? "yes" : "no"); },
+        };
+}
+
+ValueType<uint32_t> milliseconds_value(uint32_t min_msec, uint32_t max_msec, uint32_t step_msec) {
+        auto format = [](uint32_t msec) {
+                return format_timespan(Timeout{std::chrono::milliseconds(msec)});
+        };
+        return {
+                [=](std::string_view text, std::string_view key) -> Result<uint32_t> {
+                        auto t = parse_timespan(text);
+                        if (!t)
+                                return invalid_value("time span", text, key, t.error());
+                        const std::string range = format(min_msec) + ".." + format(max_msec);
+                        if (!t.value())
+                                return invalid_value("time span", text, key,
+                                                     "must be finite, " + range);
+                        const auto usec = t.value()->count();
+                        if (usec % (int64_t{step_msec} * 1000) != 0)
+                                return invalid_value("time span", text, key,
+                                                     "must be whole steps of " + format(step_msec));
+                        const auto msec = usec / 1000;
+                        if (msec < min_msec || msec > max_msec)
+                                return invalid_value("time span", text, key,
+                                                     "out of range " + range);
+                        return static_cast<uint32_t>(msec);
+                },
+                format,
+        };
+}
+
+ValueType<std::string> resource_id_value(std::string_view prefix) {
+        return {
+                [prefix](std::string_view text, std::string_view key) -> Result<std::string> {
+                        if (!ec2_valid_resource_id(prefix, text))
+                                return invalid_value("id", text, key,
+                                                     std::string("expected ") +
+                                                             std::string(prefix) +
+                                                             "- and 8 or 17 lower-case hex digits");
+                        return std::string(text);
+                },
+                [](const std::string& id) { return id; },
+        };
+}
+
+ValueType<std::string> api_endpoint_value() {
+        return {
+                [](std::string_view text, std::string_view key) -> Result<std::string> {
+                        auto bad = [&](const char* why) {
+                                return invalid_value("URL", text, key, why);
+                        };
+                        std::string_view rest;
+                        for (std::string_view scheme : {"https://", "http://"})
+                                if (text.starts_with(scheme))
+                                        rest = text.substr(scheme.size());
+                        if (rest.empty())
+                                return bad("expected https://HOST[:PORT] (http:// for a test "
+                                           "endpoint)");
+                        std::string_view host = rest;
+                        if (host.ends_with('/'))
+                                host.remove_suffix(1);
+                        const std::size_t kept = text.size() - (rest.size() - host.size());
+                        std::string_view port;
+                        if (const auto colon = host.rfind(':'); colon != std::string_view::npos) {
+                                port = host.substr(colon + 1);
+                                host = host.substr(0, colon);
+                        }
+                        const bool name_chars = std::all_of(host.begin(), host.end(), [](char c) {
+                                return std::isalnum(static_cast<unsigned char>(c)) || c == '-' ||
+                                       c == '.';
+                        });
+                        if (host.empty() || !name_chars)
+                                return bad("expected a host name or IPv4 address, no path, "
+                                           "query or user");
+                        if (!port.empty() && !number_value<uint16_t>(1, 65535).parse(port, key))
+                                return bad("the port must be 1..65535");
+                        return std::string(text.substr(0, kept));
+                },
+                [](const std::string& url) { return url; },
         };
 }
 

@@ -53,6 +53,16 @@ ValueType<std::filesystem::path> directory_value();
 ValueType<ClampMss> clamp_mss_value();  // "auto", "no" or an MSS in bytes
 // "auto" (held as 0) or a decimal integer within [min, max].
 ValueType<uint32_t> auto_number_value(uint32_t min, uint32_t max);
+// systemd's booleans: yes/no, true/false, on/off, 1/0; written yes/no.
+ValueType<bool> boolean_value();
+// A time span ("1s", "200ms") in whole steps of `step_msec`, within
+// [min_msec, max_msec], held in milliseconds.
+ValueType<uint32_t> milliseconds_value(uint32_t min_msec, uint32_t max_msec, uint32_t step_msec);
+// An EC2 resource id: PREFIX-, then 8 or 17 lower-case hex digits ("rtb-0a1b2c3d").
+ValueType<std::string> resource_id_value(std::string_view prefix);
+// An AWS API endpoint: https://HOST[:PORT], or http://HOST[:PORT] for a test
+// endpoint; read back without a trailing '/'.
+ValueType<std::string> api_endpoint_value();
 // A time span ("350s", "5min") of whole seconds within [min, max], held in
 // seconds.
 ValueType<uint32_t> seconds_value(uint32_t min, uint32_t max);

@@ -241,6 +241,51 @@ private:
                                       cat("Gateway=", c.gateway->str(), " is ", problem,
                                           ", not a usable next hop"));
                 }
+                verify_high_availability();
+        }
+
+        // [HighAvailability]: a pair needs its peer, the address it floats
+        // and the route tables it moves; without Peer= the other keys would
+        // silently do nothing.
+        void verify_high_availability() {
+                const Config& c = load_.config;
+                const ConfigOrigin& peer_at = origins_of<&Config::ha_peer>().value;
+                if (!c.ha_peer) {
+                        auto unused = [&](const ConfigOrigin& at, const char* key) {
+                                error(at, cat("[HighAvailability] ", key,
+                                              " without Peer=: there is no pair"));
+                        };
+                        if (c.ha_floating_address)
+                                unused(origins_of<&Config::ha_floating_address>().value,
+                                       "FloatingAddress=");
+                        for (const auto& at : origins_of<&Config::ha_route_tables>().items)
+                                unused(at, "RouteTables=");
+                        return;
+                }
+                if (!c.private_selector)
+                        error(peer_at, "[HighAvailability] Peer= needs a private ENI (VRRP and "
+                                       "the routes of the pair use it); Private=none is "
+                                       "single-ENI mode");
+                if (!c.ha_floating_address)
+                        error(peer_at, "[HighAvailability] Peer= needs FloatingAddress=: the "
+                                       "secondary private address the active NAT holds");
+                else if (*c.ha_floating_address == *c.ha_peer)
+                        error(origins_of<&Config::ha_floating_address>().value,
+                              "FloatingAddress= is the peer's own address; it must be a "
+                              "secondary address of the public subnet");
+                if (c.imds == ImdsMode::No)
+                        error(origins_of<&Config::imds>().value,
+                              cat("IMDS=no with [HighAvailability] Peer= (", peer_at.str(),
+                                  "): the pair needs the metadata service for the ENI ids, the "
+                                  "region and the instance role's credentials"));
+                if (c.ha_route_tables.empty())
+                        error(peer_at, "[HighAvailability] Peer= needs RouteTables=: the private "
+                                       "route tables whose 0.0.0.0/0 the active NAT owns");
+                const auto& addresses_at = origins_of<&Config::nat_addresses>().items;
+                for (size_t i = 0; i < c.nat_addresses.size(); ++i)
+                        error(addresses_at[i],
+                              cat("[NAT] Addresses= with [HighAvailability] Peer= (", peer_at.str(),
+                                  "): the pair SNATs to FloatingAddress="));
         }
 
         // Private=none: the public ENI relays, and only for SourceCIDRs=;

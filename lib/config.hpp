@@ -50,6 +50,20 @@ struct Config {
         // [Discovery]: the instance metadata service (imds-client.hpp).
         ImdsMode imds = ImdsMode::Auto;
         std::string imds_endpoint{kDefaultImdsEndpoint};
+        // [HighAvailability]: an active/standby pair on keepalived and
+        // conntrackd (doc/high-availability.md); off unless Peer= is set.
+        std::optional<Ipv4Address> ha_peer;
+        uint32_t ha_priority = 100;
+        std::vector<std::string> ha_route_tables;  // rtb-... ids
+        std::optional<Ipv4Address> ha_floating_address;
+        std::optional<Selector> ha_sync_interface;  // none: the private ENI
+        uint32_t ha_advertisement_interval_msec = 1000;
+        // Failback costs a second disruption: off unless asked for.
+        bool ha_preempt = false;
+        uint32_t ha_virtual_router_id = 51;
+        std::string ec2_endpoint;  // empty: the region's, https://ec2.REGION.amazonaws.com
+        // [Health]: GET /health for load balancers and autoscaling.
+        std::optional<Ipv4Endpoint> health_listen;
 
         bool operator==(const Config&) const = default;
 };

@@ -28,6 +28,7 @@ ConntrackPlan plan_conntrack(const Config& config, uint64_t memory_bytes, bool c
         p.module_hashsize = conntrack_module ? p.buckets : 0;
         p.tcp_established_timeout_sec = config.tcp_established_timeout_sec;
         p.udp_stream_timeout_sec = config.udp_timeout_sec;
+        p.tcp_be_liberal = config.ha_peer.has_value();
         return p;
 }
 
@@ -45,6 +46,8 @@ std::vector<ConntrackSetting> conntrack_settings(const ConntrackPlan& plan) {
         if (plan.udp_stream_timeout_sec)
                 out.push_back({"net.netfilter.nf_conntrack_udp_timeout_stream",
                                *plan.udp_stream_timeout_sec, false, true});
+        if (plan.tcp_be_liberal)
+                out.push_back({"net.netfilter.nf_conntrack_tcp_be_liberal", 1, false, true});
         return out;
 }
 

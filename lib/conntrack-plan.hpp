@@ -34,6 +34,14 @@ struct ConntrackPlan {
         bool buckets_configured = false;  // HashSize= set
         uint32_t tcp_established_timeout_sec = 0;
         std::optional<uint32_t> udp_stream_timeout_sec;
+        // A pair ([HighAvailability]): TCP window tracking made liberal.
+        // While EC2 moves the address and the routes in two calls, and
+        // after a takeover whose committed entries lag the peer's windows,
+        // a NAT sees a connection's packets one way only, or ahead of what
+        // it tracked: strict tracking marks them invalid and natd's forward
+        // chain drops them (conntrack-tools recommends the same for state
+        // sync).
+        bool tcp_be_liberal = false;
         // nf_conntrack's "hashsize" parameter for modprobe.d, where it is a
         // loadable module (kernel-module.hpp): the table then has its size
         // from the moment the module loads at boot. 0: no such file (built

@@ -68,6 +68,62 @@ json_object* discovery_json(const DiscoveryStatus& d) {
         return o;
 }
 
+// Null without a pair.
+json_object* high_availability_json(const HighAvailabilityStatus& h) {
+        if (h.role.empty())
+                return nullptr;
+        json_object* o = json_object_new_object();
+        json_object_object_add(o, "role", json_object_new_string(h.role.c_str()));
+        json_object_object_add(o, "vrrp", json_object_new_string(h.vrrp.c_str()));
+        json_object_object_add(o, "status", json_object_new_string(h.status.c_str()));
+        json_object_object_add(o, "peer", json_object_new_string(h.peer.c_str()));
+        json_object_object_add(o, "floating_address",
+                               json_object_new_string(h.floating_address.c_str()));
+        json_object_object_add(o, "holds_floating_address",
+                               json_object_new_boolean(h.holds_floating_address));
+        json_object_object_add(o, "route_tables", string_array(h.route_tables));
+        json_object_object_add(o, "role_since_usec",
+                               h.role_since_usec > 0 ? json_object_new_uint64(h.role_since_usec)
+                                                     : nullptr);
+        json_object* last = nullptr;
+        if (!h.last_transition_role.empty()) {
+                last = json_object_new_object();
+                json_object_object_add(last, "role",
+                                       json_object_new_string(h.last_transition_role.c_str()));
+                json_object_object_add(last, "since_usec",
+                                       json_object_new_uint64(h.last_transition_usec));
+                json_object_object_add(last, "duration_usec",
+                                       json_object_new_uint64(h.last_transition_duration_usec));
+        }
+        json_object_object_add(o, "last_transition", last);
+        json_object* steps = json_object_new_array();
+        for (const auto& st : h.steps) {
+                json_object* j = json_object_new_object();
+                json_object_object_add(j, "step", json_object_new_string(st.step.c_str()));
+                json_object_object_add(j, "state", json_object_new_string(st.state.c_str()));
+                json_object_object_add(j, "failures", json_object_new_uint64(st.failures));
+                json_object_object_add(j, "error", string_or_null(st.error));
+                json_object_array_add(steps, j);
+        }
+        json_object_object_add(o, "steps", steps);
+        json_object_object_add(o, "ec2_endpoint", string_or_null(h.ec2_endpoint));
+        json_object_object_add(o, "region", string_or_null(h.region));
+        json_object_object_add(o, "instance_role", string_or_null(h.instance_role));
+        json_object* sync = json_object_new_object();
+        json_object_object_add(sync, "internal_entries",
+                               json_object_new_uint64(h.sync_internal_entries));
+        json_object_object_add(sync, "external_entries",
+                               json_object_new_uint64(h.sync_external_entries));
+        json_object_object_add(sync, "packets_sent", json_object_new_uint64(h.sync_packets_sent));
+        json_object_object_add(sync, "packets_received",
+                               json_object_new_uint64(h.sync_packets_received));
+        json_object_object_add(sync, "errors", json_object_new_uint64(h.sync_errors));
+        json_object_object_add(sync, "lost_messages", json_object_new_uint64(h.sync_lost_messages));
+        json_object_object_add(sync, "error", string_or_null(h.sync_error));
+        json_object_object_add(o, "sync", sync);
+        return o;
+}
+
 json_object* uint_or_null(const std::optional<uint64_t>& v) {
         return v ? json_object_new_uint64(*v) : nullptr;
 }
@@ -208,6 +264,7 @@ std::string format_status_json(const DaemonStatus& s) {
                 json_object_array_add(facts, j);
         }
         json_object_object_add(o, "facts", facts);
+        json_object_object_add(o, "high_availability", high_availability_json(s.high_availability));
         return json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
                                                          JSON_C_TO_STRING_NOSLASHESCAPE);
 }
@@ -308,6 +365,24 @@ std::string format_status_text(const DaemonStatus& s, uint64_t now_usec, bool co
                 out += std::string(first ? "       Facts: " : "              ") + f.fact + ": " +
                        f.value + " (" + f.source + ")\n";
                 first = false;
+        }
+        if (const auto& h = s.high_availability; !h.role.empty()) {
+                out += "        Pair: " + h.role + " (keepalived: " + h.vrrp + "), peer " + h.peer +
+                       ", floating address " + h.floating_address +
+                       (h.holds_floating_address ? " (held here)" : " (not here)") + "\n";
+                out += "              " + h.status + "\n";
+                out += "              sync: " +
+                       (h.sync_error.empty()
+                                ? std::to_string(h.sync_internal_entries) + " connections here, " +
+                                          std::to_string(h.sync_external_entries) +
+                                          " of the peer's, " +
+                                          std::to_string(h.sync_lost_messages) + " messages lost"
+                                : h.sync_error) +
+                       "\n";
+                if (!h.last_transition_role.empty())
+                        out += "              last change: " + h.last_transition_role + " in " +
+                               std::to_string(h.last_transition_duration_usec / 1000) + " ms, " +
+                               format_ago(h.last_transition_usec, now_usec) + "\n";
         }
         for (const auto& w : s.warnings)
                 out += "     " + p.yellow("Warning") + ": " + w + "\n";

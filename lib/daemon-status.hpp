@@ -77,6 +77,48 @@ struct RuleCounter {
         bool operator==(const RuleCounter&) const = default;
 };
 
+// One step of the pair's current role change (ha-role.hpp).
+struct HaStepStatus {
+        std::string step;   // "commit-conntrack", "replace-routes", ...
+        std::string state;  // "pending", "running", "done", "failed"
+        uint32_t failures = 0;
+        std::string error;
+
+        bool operator==(const HaStepStatus&) const = default;
+};
+
+// The active/standby pair ([HighAvailability]); role empty: no pair.
+struct HighAvailabilityStatus {
+        std::string role;  // active, standby, fault, stopped, starting
+        std::string vrrp;  // keepalived's last word: master, backup, fault, stop, unknown
+        std::string status;
+        std::string peer;
+        std::string floating_address;
+        bool holds_floating_address = false;
+        std::vector<std::string> route_tables;
+        uint64_t role_since_usec = 0;  // CLOCK_REALTIME: keepalived's notify
+        // The last completed role change: its role, when it began, how long
+        // it took until the role was in place.
+        std::string last_transition_role;
+        uint64_t last_transition_usec = 0;
+        uint64_t last_transition_duration_usec = 0;
+        std::vector<HaStepStatus> steps;
+        std::string ec2_endpoint;
+        std::string region;
+        std::string instance_role;
+        // conntrackd's state sync (conntrackd -s, read every 5 s).
+        uint64_t sync_internal_entries = 0;  // this NAT's connections
+        uint64_t sync_external_entries = 0;  // the peer's, ready for a takeover
+        uint64_t sync_packets_sent = 0;
+        uint64_t sync_packets_received = 0;
+        uint64_t sync_errors = 0;  // send and receive errors
+        uint64_t sync_lost_messages = 0;
+        std::string
+                sync_error;  // why conntrackd could not be asked; empty: the counters are current
+
+        bool operator==(const HighAvailabilityStatus&) const = default;
+};
+
 struct DaemonStatus {
         bool reachable = false;  // natd answered on the bus
         std::string state;       // waiting, configuring, ready, degraded, failed
@@ -100,6 +142,7 @@ struct DaemonStatus {
         std::vector<std::string> warnings;
         DiscoveryStatus discovery;
         std::vector<FactStatus> facts;
+        HighAvailabilityStatus high_availability;
 
         bool operator==(const DaemonStatus&) const = default;
 };

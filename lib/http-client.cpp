@@ -84,9 +84,9 @@ Status HttpClient::start(const HttpRequest& request, HttpCallback done) {
         const auto timeout_ms = static_cast<long>(request.timeout_usec / 1000);
         CURLcode failed = CURLE_OK;
         set(easy, CURLOPT_URL, request.url.c_str(), failed);
-        // Only plain HTTP, never through a proxy from the environment (the
-        // metadata service answers only the instance itself), no redirects.
-        set(easy, CURLOPT_PROTOCOLS_STR, "http", failed);
+        // Never through a proxy from the environment (the metadata service
+        // answers only the instance itself), no redirects.
+        set(easy, CURLOPT_PROTOCOLS_STR, request.allow_https ? "http,https" : "http", failed);
         set(easy, CURLOPT_NOPROXY, "*", failed);
         set(easy, CURLOPT_FOLLOWLOCATION, 0L, failed);
         set(easy, CURLOPT_NOSIGNAL, 1L, failed);
@@ -103,8 +103,19 @@ Status HttpClient::start(const HttpRequest& request, HttpCallback done) {
                 set(easy, CURLOPT_CUSTOMREQUEST, "PUT", failed);
                 set(easy, CURLOPT_POSTFIELDS, "", failed);
                 set(easy, CURLOPT_POSTFIELDSIZE, 0L, failed);
+        } else if (request.method == "POST") {
+                set(easy, CURLOPT_POSTFIELDSIZE, static_cast<long>(request.body.size()), failed);
+                set(easy, CURLOPT_COPYPOSTFIELDS, request.body.c_str(), failed);
         } else if (request.method != "GET") {
                 return Error{"HTTP method " + request.method + " is not supported"};
+        }
+        if (request.sign) {
+                const AwsSigV4& sign = *request.sign;
+                // curl copies every string option it is given.
+                const std::string provider = "aws:amz:" + sign.region + ":" + sign.service;
+                set(easy, CURLOPT_AWS_SIGV4, provider.c_str(), failed);
+                set(easy, CURLOPT_USERNAME, sign.access_key_id.c_str(), failed);
+                set(easy, CURLOPT_PASSWORD, sign.secret_access_key.c_str(), failed);
         }
         if (failed != CURLE_OK)
                 return curl_error("Could not set up the request to " + request.url, failed);

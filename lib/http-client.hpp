@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,10 +26,25 @@ using CurlMultiPtr = std::unique_ptr<CURLM, FreeWith<curl_multi_cleanup>>;
 using CurlEasyPtr = std::unique_ptr<CURL, FreeWith<curl_easy_cleanup>>;
 using CurlSlistPtr = std::unique_ptr<curl_slist, FreeWith<curl_slist_free_all>>;
 
+// AWS Signature Version 4, computed by libcurl (CURLOPT_AWS_SIGV4). It
+// signs host and x-amz-date, plus x-amz-security-token when the request
+// carries that header: temporary credentials need it added to `headers`.
+struct AwsSigV4 {
+        std::string region;   // "eu-west-1"
+        std::string service;  // "ec2"
+        std::string access_key_id;
+        std::string secret_access_key;
+};
+
 struct HttpRequest {
-        std::string method = "GET";                   // GET or PUT (a PUT sends no body)
-        std::string url;                              // http:// only
-        std::vector<std::string> headers;             // "Name: value"
+        std::string method = "GET";        // GET, PUT (no body) or POST (`body`)
+        std::string url;                   // http://, or https:// when allow_https
+        std::vector<std::string> headers;  // "Name: value"
+        std::string body;                  // a POST's, sent as it is
+        // The metadata service speaks plain HTTP; AWS's APIs TLS, with the
+        // system's CA certificates.
+        bool allow_https = false;
+        std::optional<AwsSigV4> sign;
         uint64_t timeout_usec = 1'000'000;            // the whole transfer
         std::size_t max_body = std::size_t{1} << 20;  // a longer answer is an error
 };

@@ -104,8 +104,16 @@ int ManagerBus::call_method(sd_bus_message* m, void* userdata, sd_bus_error* err
                 if (const int r = check_privileged(m, error); r <= 0)
                         return r;
         auto* self = static_cast<ManagerBus*>(userdata);
+        // The only argument any method takes is one string.
+        std::string argument;
+        if (std::string_view(method->in_signature) == "s") {
+                const char* text = nullptr;
+                if (const int r = sd_bus_message_read(m, "s", &text); r < 0)
+                        return r;
+                argument = text;
+        }
         DaemonStatus values;
-        if (auto done = self->run(method->id, values); !done.ok())
+        if (auto done = self->run(method->id, argument, values); !done.ok())
                 return sd_bus_error_set(error, method->failure_error, done.error().c_str());
         sd_bus_message* reply = nullptr;
         int r = sd_bus_message_new_method_return(m, &reply);
@@ -116,7 +124,7 @@ int ManagerBus::call_method(sd_bus_message* m, void* userdata, sd_bus_error* err
         return r < 0 ? r : sd_bus_send(nullptr, reply, nullptr);
 }
 
-Status ManagerBus::run(bus::MethodId method, DaemonStatus& reply) {
+Status ManagerBus::run(bus::MethodId method, const std::string& argument, DaemonStatus& reply) {
         switch (method) {
         case bus::MethodId::Reload:
                 return backend_.reload_configuration();
@@ -131,6 +139,10 @@ Status ManagerBus::run(bus::MethodId method, DaemonStatus& reply) {
                 reply.counters = std::move(counters).value();
                 return Ok{};
         }
+        case bus::MethodId::HaNotify:
+                return backend_.ha_notify(argument);
+        case bus::MethodId::HaHandover:
+                return backend_.ha_handover();
         case bus::MethodId::GetConntrack: {
                 auto usage = read_conntrack_usage();
                 if (!usage.ok())

@@ -24,6 +24,10 @@ public:
         // Removes everything natd made, then natd exits.
         virtual Status teardown() = 0;
         virtual Result<std::vector<RuleCounter>> rule_counters() = 0;
+        // keepalived's notify hook: "master", "backup", "fault" or "stop".
+        virtual Status ha_notify(const std::string& state) = 0;
+        // natd-ctl ha handover: the peer takes over before this NAT lets go.
+        virtual Status ha_handover() = 0;
 };
 
 class ManagerBus {
@@ -43,7 +47,7 @@ private:
                                 sd_bus_error* error);
         static int call_method(sd_bus_message* m, void* userdata, sd_bus_error* error);
         // Does what the method asks; the reply's values go into `reply`.
-        Status run(bus::MethodId method, DaemonStatus& reply);
+        Status run(bus::MethodId method, const std::string& argument, DaemonStatus& reply);
 
         sd_bus* bus_;
         ManagerBusBackend& backend_;

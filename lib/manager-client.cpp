@@ -95,6 +95,22 @@ Status call_teardown(sd_bus* bus) {
         return call_void(bus, bus::MethodId::Teardown);
 }
 
+Status call_ha_handover(sd_bus* bus) {
+        return call_void(bus, bus::MethodId::HaHandover);
+}
+
+Status call_ha_notify(sd_bus* bus, const std::string& state) {
+        const bus::Method& method = bus::method(bus::MethodId::HaNotify);
+        BusError error;
+        sd_bus_message* reply = nullptr;
+        const int r = sd_bus_call_method(bus, kBusName, kObjectPath, method.interface, method.name,
+                                         &error.e, &reply, "s", state.c_str());
+        SdBusMessagePtr owned(reply);
+        if (r < 0)
+                return Error{std::string(method.name) + " failed: " + error.str(r), -r};
+        return Ok{};
+}
+
 DaemonStatus probe_kernel_status(const std::filesystem::path& root) {
         DaemonStatus s;
         s.reachable = false;

@@ -16,6 +16,7 @@
 #include "conntrack-stats.hpp"
 #include "ethtool-stats.hpp"
 #include "forwarding.hpp"
+#include "health.hpp"
 #include "kernel-module.hpp"
 #include "kernel-status.hpp"
 #include "metrics-textfile.hpp"
@@ -23,6 +24,23 @@
 #include "teardown.hpp"
 
 namespace natd {
+
+namespace {
+
+// keepalived's notify hook runs natd-ctl: the one installed next to natd
+// (a build tree, tests), else the package's.
+std::string natd_ctl_path() {
+        std::error_code ec;
+        const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+        if (!ec) {
+                const auto next_to = self.parent_path() / "natd-ctl";
+                if (std::filesystem::exists(next_to, ec))
+                        return next_to.string();
+        }
+        return "/usr/bin/natd-ctl";
+}
+
+}  // namespace
 
 namespace {
 
@@ -266,6 +284,22 @@ MetricsSnapshot Manager::collect_metrics() {
                                                memory.part_repairs[i]);
         if (memory.applied)
                 m.snat_addresses = snat_address_count(memory.applied->plan.ruleset);
+        if (ha_) {
+                const auto& h = snapshot_.high_availability;
+                HaMetrics ha;
+                ha.role = h.role;
+                ha.holds_floating_address = h.holds_floating_address;
+                ha.transitions = ha_->transitions();
+                if (!h.last_transition_role.empty())
+                        ha.last_transition_usec = h.last_transition_duration_usec;
+                if (h.sync_error.empty()) {
+                        ha.sync_internal_entries = h.sync_internal_entries;
+                        ha.sync_external_entries = h.sync_external_entries;
+                        ha.sync_lost_messages = h.sync_lost_messages;
+                        ha.sync_errors = h.sync_errors;
+                }
+                m.ha = std::move(ha);
+        }
         for (const auto* i : {&snapshot_.public_interface, &snapshot_.private_interface}) {
                 if (i->name.empty())
                         continue;
@@ -305,34 +339,66 @@ void Manager::write_metrics_textfile(bool up) {
         }
 }
 
-void Manager::ensure_metrics_server() {
-        const auto& listen = config_.metrics_listen;
-        if (metrics_server_ && (!listen || metrics_server_->endpoint() != *listen)) {
-                spdlog::info("No longer serving metrics on {}", metrics_server_->endpoint().str());
-                metrics_server_.reset();
+// [Metrics] Listen= and [Health] Listen=: one server per address (both
+// paths on one when they are the same), started again when its address or
+// paths change, retried every 15 s while it cannot bind.
+void Manager::ensure_http_servers() {
+        HttpServer::Routes metrics_routes;
+        HttpServer::Routes health_routes;
+        auto metrics = [this](const HttpServerRequest&) {
+                return HttpServerResponse{200, render_metrics(collect_metrics()),
+                                          kMetricsContentType};
+        };
+        auto health = [this](const HttpServerRequest& request) {
+                HealthAnswer a =
+                        health_answer(snapshot_, snapshot_.high_availability.role, request.query);
+                return HttpServerResponse{a.status, std::move(a.body), "application/json"};
+        };
+        const auto& metrics_at = config_.metrics_listen;
+        const auto& health_at = config_.health_listen;
+        if (metrics_at)
+                metrics_routes.emplace(kMetricsPath, metrics);
+        if (health_at && health_at == metrics_at)
+                metrics_routes.emplace(kHealthPath, health);
+        else if (health_at)
+                health_routes.emplace(kHealthPath, health);
+        ensure_http_server(metrics_server_, metrics_at, "metrics", std::move(metrics_routes),
+                           listen_error_);
+        ensure_http_server(health_server_, health_at, "health checks", std::move(health_routes),
+                           health_listen_error_);
+}
+
+void Manager::ensure_http_server(std::unique_ptr<HttpServer>& server,
+                                 const std::optional<Ipv4Endpoint>& at, const char* purpose,
+                                 HttpServer::Routes routes, std::string& error_slot) {
+        std::vector<std::string> paths;
+        for (const auto& [path, handler] : routes)
+                paths.push_back(path);
+        if (server && (routes.empty() || server->endpoint() != *at || server->paths() != paths)) {
+                spdlog::info("No longer serving {} on {}", purpose, server->endpoint().str());
+                server.reset();
         }
-        if (!listen) {
-                listen_error_.clear();
+        if (routes.empty()) {
+                error_slot.clear();
                 return;
         }
-        if (metrics_server_)
+        if (server)
                 return;
-        auto server = MetricsServer::start(loop_.get(), *listen,
-                                           [this] { return render_metrics(collect_metrics()); });
+        auto started = HttpServer::start(loop_.get(), *at, purpose, std::move(routes));
         std::string error;
-        if (server.ok())
-                metrics_server_ = std::move(server).value();
+        if (started.ok())
+                server = std::move(started).value();
         else
-                error = server.error() + "; natd tries again in 15 s";
-        if (error != listen_error_) {
+                error = started.error() + "; natd tries again in 15 s";
+        if (error != error_slot) {
                 if (!error.empty())
                         spdlog::error("{}", error);
-                listen_error_ = std::move(error);
+                error_slot = std::move(error);
         }
 }
 
 void Manager::metrics_tick() {
-        ensure_metrics_server();
+        ensure_http_servers();
         write_metrics_textfile();
         if (int r = rearm_poll<&Manager::metrics_tick>(metrics_timer_, kMetricsIntervalUsec); r < 0)
                 spdlog::warn("Could not arm the metrics timer ({}); {} is no longer rewritten",
@@ -366,7 +432,8 @@ Status Manager::watch_signals() {
         // sd-event's signal sources need the signals blocked.
         sigset_t mask;
         sigemptyset(&mask);
-        for (int sig : {SIGTERM, SIGINT, SIGHUP})
+        // SIGCHLD too: sd-event reaps the engines' commands (child-process.hpp).
+        for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGCHLD})
                 sigaddset(&mask, sig);
         sigprocmask(SIG_BLOCK, &mask, nullptr);
         int i = 0;
@@ -516,7 +583,12 @@ void Manager::reconcile() {
                 .last_foreign_nft = foreign,
                 .rescan_blockers = std::exchange(nft_changed_, false),
                 .facts = facts_,
+                .ha = ha_ ? std::optional<HaGate>(HaGate{ha_->decision().complete,
+                                                         ha_->decision().failing,
+                                                         ha_->decision().status})
+                          : std::nullopt,
         });
+        follow_pair(links);
         if (reconciler_.memory().repairs != repairs_seen_) {
                 repairs_seen_ = reconciler_.memory().repairs;
                 last_repair_usec_ = now(loop_.get(), CLOCK_REALTIME);
@@ -636,6 +708,73 @@ Status Manager::reapply() {
         return Ok{};
 }
 
+Status Manager::ha_notify(const std::string& state) {
+        const auto vrrp = parse_vrrp_state(state);
+        if (!vrrp)
+                return Error{"unknown VRRP state '" + state +
+                                     "': expected master, backup, fault or stop",
+                             EINVAL};
+        // natd-ctl recorded it (ha-state.hpp): a pair not planned yet reads
+        // it when it starts.
+        if (!ha_)
+                return Ok{};
+        ha_->notify(*vrrp);
+        schedule_reconcile();
+        return Ok{};
+}
+
+Status Manager::ha_handover() {
+        if (!ha_)
+                return Error{"this natd has no [HighAvailability] pair", ENOENT};
+        Status s = ha_->handover();
+        schedule_reconcile();
+        return s;
+}
+
+void Manager::follow_pair(const std::vector<Link>& links) {
+        const auto& desired = reconciler_.desired();
+        const auto& applied = reconciler_.memory().applied;
+        // Waiting (an ENI gone a moment): the pair of what was applied, so
+        // that keepalived's word is not forgotten.
+        const NatPlan* plan = desired.target ? &desired.target->plan
+                              : applied      ? &applied->plan
+                                             : nullptr;
+        if (plan == nullptr)
+                return;
+        if (!plan->ha) {
+                if (ha_)
+                        spdlog::info("high availability: no pair configured any more");
+                ha_.reset();
+                return;
+        }
+        if (!ha_) {
+                HaControllerOptions options;
+                options.run_directory = options_.root / "run/natd/ha";
+                // natd-ctl records keepalived's word under the same root.
+                options.notify_command =
+                        natd_ctl_path() +
+                        (options_.root == "/" ? "" : " --root " + options_.root.string()) +
+                        " ha notify";
+                options.imds_endpoint = config_.imds_endpoint;
+                auto created = HaController::create(loop_.get(), std::move(options),
+                                                    [this] { schedule_reconcile(); });
+                if (!created.ok()) {
+                        spdlog::error("high availability: {}", created.error());
+                        return;
+                }
+                ha_ = std::move(created).value();
+        }
+        ha_->set_plan(*plan->ha);
+        const HaPlan& pair = *plan->ha;
+        const bool local = std::any_of(links.begin(), links.end(), [&](const Link& l) {
+                return l.ifindex == pair.public_ifindex &&
+                       std::any_of(l.ipv4.begin(), l.ipv4.end(), [&](const Ipv4Cidr& c) {
+                               return c.address() == pair.floating_address;
+                       });
+        });
+        ha_->observe(local);
+}
+
 Status Manager::teardown() {
         spdlog::info("Tearing down on request; natd exits afterwards");
         std::vector<std::string> removed;
@@ -717,6 +856,10 @@ void Manager::refresh_status() {
         else
                 s.private_interface.selector = "none";  // single-ENI mode
         s.discovery = discovery_status(imds_->facts(), imds_->endpoint(), links);
+        if (ha_) {
+                s.high_availability = ha_->status(now(loop_.get(), CLOCK_REALTIME),
+                                                  now(loop_.get(), CLOCK_MONOTONIC));
+        }
         if (provenance != nullptr) {
                 for (const auto& f : provenance->facts)
                         s.facts.push_back({f.fact, f.value, f.source});
@@ -744,9 +887,11 @@ void Manager::refresh_status() {
         s.repairs = reconciler_.memory().repairs;
         s.last_repair_usec = last_repair_usec_;
         s.warnings = reconciler_.warnings();
-        for (const auto* metrics : {&textfile_error_, &listen_error_})
+        for (const auto* metrics : {&textfile_error_, &listen_error_, &health_listen_error_})
                 if (!metrics->empty())
                         s.warnings.push_back(*metrics);
+        if (ha_ && !ha_->files_error().empty())
+                s.warnings.push_back("high availability: " + ha_->files_error());
         if (s == snapshot_)
                 return;
         snapshot_ = std::move(s);

@@ -13,13 +13,14 @@
 #include "config.hpp"
 #include "daemon-status.hpp"
 #include "exit-codes.hpp"
+#include "ha-controller.hpp"
 #include "handles.hpp"
+#include "http-server.hpp"
 #include "imds-watch.hpp"
 #include "instance-lock.hpp"
 #include "kernel-committer.hpp"
 #include "link-watcher.hpp"
 #include "manager-bus.hpp"
-#include "metrics-server.hpp"
 #include "metrics.hpp"
 #include "netlink-monitor.hpp"
 #include "nft-events.hpp"
@@ -50,6 +51,8 @@ public:
         Status reapply() override;
         Status teardown() override;
         Result<std::vector<RuleCounter>> rule_counters() override;
+        Status ha_notify(const std::string& state) override;
+        Status ha_handover() override;
 
         // Runs until SIGTERM/SIGINT (exit 0), --once completion, or a fatal
         // error. Returns the process exit code. SIGTERM leaves the NAT in
@@ -71,7 +74,13 @@ private:
         // [Metrics]: the snapshot as of now, the textfile, the endpoint.
         MetricsSnapshot collect_metrics();
         void write_metrics_textfile(bool up = true);
-        void ensure_metrics_server();
+        // [HighAvailability]: the controller follows the plan's pair and
+        // what the links show of the floating address.
+        void follow_pair(const std::vector<Link>& links);
+        void ensure_http_servers();
+        void ensure_http_server(std::unique_ptr<HttpServer>& server,
+                                const std::optional<Ipv4Endpoint>& at, const char* purpose,
+                                HttpServer::Routes routes, std::string& error_slot);
         void metrics_tick();
         // Runs Poll `usec` from now on `slot`'s timer (made on first use).
         template <void (Manager::*Poll)()>
@@ -108,10 +117,13 @@ private:
         std::unique_ptr<NetlinkMonitor> route_monitor_;
         std::unique_ptr<NetlinkMonitor> nft_monitor_;
         std::unique_ptr<ManagerBus> api_;
-        std::unique_ptr<ImdsWatch> imds_;                // asks IMDS; facts_.imds copies its facts
-        std::unique_ptr<MetricsServer> metrics_server_;  // null: no Listen=, or not bound
-        std::string textfile_error_;  // why natd.prom could not be written, for status
-        std::string listen_error_;    // why Listen= could not be bound, for status
+        std::unique_ptr<ImdsWatch> imds_;             // asks IMDS; facts_.imds copies its facts
+        std::unique_ptr<HttpServer> metrics_server_;  // null: no Listen=, or not bound
+        std::unique_ptr<HttpServer> health_server_;   // null: none of its own, or not bound
+        std::unique_ptr<HaController> ha_;            // null: no pair planned yet
+        std::string textfile_error_;       // why natd.prom could not be written, for status
+        std::string listen_error_;         // why Listen= could not be bound, for status
+        std::string health_listen_error_;  // the same for [Health] Listen=
 
         Report report_;
         uint64_t state_since_usec_ = 0;  // CLOCK_REALTIME

@@ -34,6 +34,18 @@ public:
                 out_ += std::to_string(value);
                 out_ += '\n';
         }
+        // A decimal value (seconds): three decimals, as the text format takes them.
+        void sample_seconds(std::string_view name, uint64_t usec) {
+                out_ += name;
+                out_ += ' ';
+                out_ += std::to_string(usec / 1'000'000);
+                const uint64_t ms = (usec / 1000) % 1000;
+                out_ += '.';
+                out_ += static_cast<char>('0' + ms / 100);
+                out_ += static_cast<char>('0' + (ms / 10) % 10);
+                out_ += static_cast<char>('0' + ms % 10);
+                out_ += '\n';
+        }
         [[nodiscard]] std::string take() { return std::move(out_); }
 
 private:
@@ -169,6 +181,45 @@ std::string render_metrics(const MetricsSnapshot& s) {
                          "Addresses NAT traffic leaves from: the SNAT pool's size, 1 with "
                          "masquerade.");
                 e.sample("natd_snat_addresses", *s.snat_addresses);
+        }
+
+        if (s.ha) {
+                e.family("natd_ha_role", "gauge",
+                         "1 for this NAT's role in its high-availability pair, 0 for the others.");
+                for (const char* role : {"active", "standby", "fault", "stopped", "starting"})
+                        e.sample("natd_ha_role", "role", role, s.ha->role == role ? 1 : 0);
+                e.family("natd_ha_floating_address_held", "gauge",
+                         "1 while the pair's floating address is on this NAT's public ENI.");
+                e.sample("natd_ha_floating_address_held", s.ha->holds_floating_address ? 1 : 0);
+                e.family("natd_ha_transitions_total", "counter",
+                         "Role changes completed (a takeover confirmed by EC2, a standby ready).");
+                e.sample("natd_ha_transitions_total", s.ha->transitions);
+                if (s.ha->sync_internal_entries && s.ha->sync_external_entries) {
+                        e.family("natd_ha_sync_entries", "gauge",
+                                 "Connections in conntrackd's caches: internal (this NAT's), "
+                                 "external (the peer's, committed on a takeover).");
+                        e.sample("natd_ha_sync_entries", "cache", "internal",
+                                 *s.ha->sync_internal_entries);
+                        e.sample("natd_ha_sync_entries", "cache", "external",
+                                 *s.ha->sync_external_entries);
+                }
+                if (s.ha->sync_lost_messages) {
+                        e.family("natd_ha_sync_lost_messages_total", "counter",
+                                 "State-sync messages conntrackd noticed lost.");
+                        e.sample("natd_ha_sync_lost_messages_total", *s.ha->sync_lost_messages);
+                }
+                if (s.ha->sync_errors) {
+                        e.family("natd_ha_sync_errors_total", "counter",
+                                 "State-sync messages conntrackd could not send or receive.");
+                        e.sample("natd_ha_sync_errors_total", *s.ha->sync_errors);
+                }
+                if (s.ha->last_transition_usec) {
+                        e.family("natd_ha_last_transition_seconds", "gauge",
+                                 "How long the last completed role change took, from "
+                                 "keepalived's notify until the role was in place.");
+                        e.sample_seconds("natd_ha_last_transition_seconds",
+                                         *s.ha->last_transition_usec);
+                }
         }
 
         // One family per ENA statistic, a series per interface.

@@ -3,7 +3,7 @@
 // the NAT Gateway CloudWatch metric it stands for. The shell fills a
 // MetricsSnapshot from what it read; rendering it is pure, so the output
 // is unit-tested. The textfile (metrics-textfile.hpp) and the HTTP
-// endpoint (metrics-server.hpp) serve the same text.
+// endpoint (http-server.hpp) serve the same text.
 #pragma once
 
 #include <cstdint>
@@ -27,6 +27,21 @@ struct EnaInterfaceStats {
         bool operator==(const EnaInterfaceStats&) const = default;
 };
 
+// The pair ([HighAvailability]), as metrics.
+struct HaMetrics {
+        std::string role;  // active, standby, fault, stopped, starting
+        bool holds_floating_address = false;
+        uint64_t transitions = 0;
+        std::optional<uint64_t> last_transition_usec;
+        // conntrackd's counters; nullopt: it could not be asked.
+        std::optional<uint64_t> sync_internal_entries;
+        std::optional<uint64_t> sync_external_entries;
+        std::optional<uint64_t> sync_lost_messages;
+        std::optional<uint64_t> sync_errors;
+
+        bool operator==(const HaMetrics&) const = default;
+};
+
 struct MetricsSnapshot {
         // false: natd is stopping; only natd_up 0 is rendered.
         bool up = true;
@@ -42,6 +57,7 @@ struct MetricsSnapshot {
         std::vector<std::pair<std::string, uint64_t>> repairs_by_part;  // every part
         std::optional<uint64_t> snat_addresses;  // nullopt: nothing applied yet
         std::vector<EnaInterfaceStats> ena;      // interfaces on the ena driver only
+        std::optional<HaMetrics> ha;             // nullopt: no pair
 
         bool operator==(const MetricsSnapshot&) const = default;
 };
@@ -72,7 +88,8 @@ std::string escape_label_value(std::string_view value);
 // line feed.
 std::string render_metrics(const MetricsSnapshot& snapshot);
 
-// What the HTTP endpoint declares.
+// Where the HTTP endpoint serves it, and what it declares.
+inline constexpr const char* kMetricsPath = "/metrics";
 inline constexpr const char* kMetricsContentType = "text/plain; version=0.0.4; charset=utf-8";
 
 }  // namespace natd

@@ -213,9 +213,70 @@ void add_facts(NatPlan& plan, const Config& config, const ImdsFacts& imds, const
                                         ": its traffic cannot reach the internet";
                 plan.provenance.facts.push_back({"egress public IPv4", "none", why});
                 // The internet gateway drops what leaves from it: not ready.
-                if (complete)
+                // A pair's floating address is on this ENI only while this
+                // NAT is active; the takeover confirms it (ha-role.hpp).
+                const bool floating = plan.ha && source == plan.ha->floating_address;
+                if (complete && !floating)
                         plan.address_problems.push_back(why + " (associate an Elastic IP with it)");
         }
+}
+
+// [HighAvailability]: the EC2 calls need both ENIs' ids, which only the
+// metadata service knows; VRRP and the state sync need an address of this
+// NAT on the peer's subnet.
+std::optional<HaPlan> plan_ha(const Config& config, const std::vector<Link>& links,
+                              const ImdsFacts& imds, const Link& pub, const Link& priv,
+                              std::vector<std::string>& reasons, std::vector<std::string>& notes) {
+        HaPlan ha;
+        ha.peer = *config.ha_peer;
+        ha.floating_address = *config.ha_floating_address;
+        ha.route_tables = config.ha_route_tables;
+        ha.priority = config.ha_priority;
+        ha.virtual_router_id = config.ha_virtual_router_id;
+        ha.advertisement_interval_msec = config.ha_advertisement_interval_msec;
+        ha.preempt = config.ha_preempt;
+        ha.ec2_endpoint = config.ec2_endpoint;
+        ha.public_interface = pub.name;
+        ha.public_ifindex = pub.ifindex;
+        // The kernel lists the primary address first.
+        ha.floating_cidr = Ipv4Cidr(ha.floating_address,
+                                    pub.ipv4.empty() ? 32 : pub.ipv4.front().prefix_len());
+        const Link* sync = &priv;
+        if (config.ha_sync_interface) {
+                sync = resolve_role("sync", *config.ha_sync_interface, links, imds, reasons, notes)
+                               .link;
+                if (sync == nullptr)
+                        return std::nullopt;
+        }
+        ha.sync_interface = sync->name;
+        const auto on_peer_subnet =
+                std::find_if(sync->ipv4.begin(), sync->ipv4.end(),
+                             [&](const Ipv4Cidr& c) { return c.network().contains(ha.peer); });
+        if (on_peer_subnet == sync->ipv4.end()) {
+                reasons.push_back("high availability: " + sync->name +
+                                  " has no address on the subnet of Peer=" + ha.peer.str());
+                return std::nullopt;
+        }
+        ha.sync_address = on_peer_subnet->address();
+        if (ha.sync_address == ha.peer) {
+                reasons.push_back("high availability: Peer=" + ha.peer.str() + " is " + sync->name +
+                                  "'s own address");
+                return std::nullopt;
+        }
+        const EniMetadata* pub_eni = imds_eni(imds, pub);
+        const EniMetadata* priv_eni = imds_eni(imds, priv);
+        if (pub_eni == nullptr || priv_eni == nullptr || pub_eni->interface_id.empty() ||
+            priv_eni->interface_id.empty()) {
+                reasons.push_back(std::string("high availability: the ENI ids of ") + pub.name +
+                                  " and " + priv.name + " from IMDS (" +
+                                  imds_state_name(imds.state) +
+                                  (imds.error.empty() ? "" : ": " + imds.error) + ")");
+                return std::nullopt;
+        }
+        ha.public_eni_id = pub_eni->interface_id;
+        ha.private_eni_id = priv_eni->interface_id;
+        ha.public_mac = pub_eni->mac;
+        return ha;
 }
 
 }  // namespace
@@ -273,10 +334,14 @@ PlanOutcome make_plan(const Config& config, const std::vector<Link>& links,
                 waiting.reasons.push_back(
                         "FlowOffload=yes, but this kernel has no nftables flowtables (" +
                         facts.no_flowtables + "): set FlowOffload=auto or no");
+        std::optional<HaPlan> ha;
+        if (config.ha_peer && pub != nullptr && priv != nullptr && waiting.reasons.empty())
+                ha = plan_ha(config, links, facts.imds, *pub, *priv, waiting.reasons, notes);
         if (!waiting.reasons.empty())
                 return waiting;
 
         NatPlan plan;
+        plan.ha = ha;
         plan.public_interface = {config.public_selector.str(), pub->ifindex, pub->name};
         plan.provenance.public_source = pub_r.source;
         plan.provenance.private_source = priv_r.source;
@@ -295,6 +360,11 @@ PlanOutcome make_plan(const Config& config, const std::vector<Link>& links,
                 plan.source_cidrs = resolve_source_cidrs(config, subnets, plan.private_subnet);
         }
         std::vector<Ipv4Address> pool;
+        // A pair SNATs to the floating address whether this NAT holds it or
+        // not: the standby's rules are ready, and the connections conntrackd
+        // commits on a takeover carry bindings to it.
+        if (ha)
+                pool.push_back(ha->floating_address);
         for (const auto& a : config.nat_addresses) {
                 const bool assigned =
                         std::any_of(pub->ipv4.begin(), pub->ipv4.end(),

@@ -3,12 +3,14 @@
 // is still waiting for.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
 
 #include "config.hpp"
 #include "conntrack-plan.hpp"
+#include "ha-plan.hpp"
 #include "imds-metadata.hpp"
 #include "ipv4.hpp"
 #include "link.hpp"
@@ -98,6 +100,8 @@ struct NatPlan {
         // "unavailable: ..." (auto, on a kernel without flowtables).
         std::string flow_offload;
         PlanProvenance provenance;
+        // [HighAvailability] Peer=: the pair; none without one.
+        std::optional<HaPlan> ha;
 
         bool operator==(const NatPlan&) const = default;
 };

@@ -91,6 +91,16 @@ void mark_intact(Part part, Memory& m, Decision& d) {
 void consider(Part part, const std::vector<std::string>& diffs, Action action, Memory& m,
               const Observed& o, const ReconcileOptions& options, Decision& d) {
         PartMemory& pm = m.part(part);
+        if (pm.just_applied && pm.undone) {
+                // A repair the kernel acknowledged, undone again before natd
+                // read it back: another undo, counted against the guard like
+                // the first, not a failure the retry timer would repeat
+                // uncounted.
+                pm.just_applied = false;
+                if (m.guard.allow(part_name(part), o.now_usec))
+                        d.actions.push_back(std::move(action));
+                return;
+        }
         if (pm.just_applied) {
                 // Applied without an error, and still not as planned.
                 pm.just_applied = false;
@@ -319,7 +329,18 @@ void report(const Desired& desired, const Target* t, const Observed& o, Memory& 
                                         v.route_conflicts.end());
                         problems.insert(problems.end(), o.data_path.begin(), o.data_path.end());
                         problems.insert(problems.end(), o.blockers.begin(), o.blockers.end());
-                        if (problems.empty()) {
+                        // A pair: ready once this NAT's role is in place.
+                        const std::optional<HaGate> ha = !t->plan.ha ? std::nullopt
+                                                         : o.ha      ? o.ha
+                                                                : HaGate{false, false, "starting"};
+                        if (ha)
+                                summary += "; high availability: " + ha->status;
+                        if (ha && ha->failing)
+                                problems.push_back("high availability: " + ha->status);
+                        if (problems.empty() && ha && !ha->complete) {
+                                r.state = ManagerState::Configuring;
+                                r.status = "Configuring: " + summary;
+                        } else if (problems.empty()) {
                                 r.state = ManagerState::Ready;
                                 r.status = "Ready: " + summary;
                         } else {

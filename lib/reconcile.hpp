@@ -59,6 +59,16 @@ struct Desired {
 
 // What the shell read for the decision, against the target check_target()
 // chose.
+// How far the pair's role change is (ha-role.hpp): a verified NAT with a
+// pair is ready only once its role is in place.
+struct HaGate {
+        bool complete = false;
+        bool failing = false;
+        std::string status;
+
+        bool operator==(const HaGate&) const = default;
+};
+
 struct Observed {
         uint64_t now_usec = 0;  // CLOCK_MONOTONIC
         double jitter = 0.5;    // uniform in [0, 1): spreads retries
@@ -79,6 +89,8 @@ struct Observed {
         // kernel drops every route over it (and networkd, reconfiguring a
         // DHCP link, removes the address first).
         bool private_has_ipv4 = true;
+        // The plan has a pair: its role change (nullopt: not started yet).
+        std::optional<HaGate> ha;
 };
 
 struct PartMemory {

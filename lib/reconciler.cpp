@@ -133,6 +133,7 @@ std::vector<std::string> Reconciler::warnings() const {
 Observed Reconciler::observe(const Inputs& in, const Target* target,
                              const std::map<int, NetworkdLink>& networkd_links) {
         Observed o;
+        o.ha = in.ha;
         o.now_usec = in.now_usec;
         o.jitter = in.jitter;
         o.links_synchronized = in.links_synchronized;

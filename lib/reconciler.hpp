@@ -37,6 +37,7 @@ public:
                 std::string last_foreign_nft;  // "nft, pid 42"
                 bool rescan_blockers = false;  // another program changed nftables
                 HostFacts facts;               // memory, flowtables
+                std::optional<HaGate> ha;      // the pair's role change, when it runs
         };
 
         // Observes, decides and acts until nothing is left to do; returns

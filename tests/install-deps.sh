@@ -7,7 +7,7 @@ set -euo pipefail
 PACKAGES=(
     # build
     cmake g++ make pkg-config
-    libmnl-dev libnftnl-dev libsystemd-dev libspdlog-dev libjson-c-dev libcurl4-openssl-dev catch2
+    libmnl-dev libnftnl-dev libsystemd-dev libspdlog-dev libjson-c-dev libcurl4-openssl-dev libexpat1-dev catch2
     clang-format clang-tidy
     # integration tests and demo
     nftables iproute2 curl procps coreutils findutils python3 strace
@@ -26,6 +26,8 @@ PACKAGES=(
     # metrics: the HTTP endpoint (libmicrohttpd) and the exposition parser
     # the metrics test checks it with (tests/integration/metrics.sh)
     libmicrohttpd-dev python3-prometheus-client
+    # [HighAvailability]: the engines natd configures (tests/integration/ha-*.sh)
+    keepalived conntrackd
 )
 
 missing=()

@@ -30,4 +30,11 @@ ctest --test-dir build-release --output-on-failure -R '^unit$' || status=$?
 # Most tests wait on the kernel, networkd or timers: twice as many as cores
 # at once (tests that must not overlap say so: RUN_SERIAL, RESOURCE_LOCK).
 ctest --test-dir build --output-on-failure --parallel $((2 * jobs)) || status=$?
+# What the tests measured (their TIMING lines; ctest keeps the output of
+# passing tests only in its log).
+log=build/Testing/Temporary/LastTest.log
+if [[ -f $log ]]; then
+    echo "run-all: figures the tests measured:"
+    grep -h ' TIMING ' "$log" | sed 's/^/  /' || true
+fi
 exit "$status"

@@ -53,8 +53,8 @@ for expected in "# $main:2"$'\n'"Public=ens5" \
     "# default"$'\n'"ForwardPolicy=drop"; do
     [[ $dump == *"$expected"* ]] || fail "natd --dump-config does not show '${expected//$'\n'/ \\n }': $dump"
 done
-[[ $(grep '^\[' <<<"$dump" | tr '\n' ' ') == "[Interfaces] [Routes] [NAT] [Conntrack] [Metrics] [Discovery] " ]] ||
-    fail "natd --dump-config: expected the sections [Interfaces], [Routes], [NAT], [Conntrack], [Metrics] and [Discovery] once each: $dump"
+[[ $(grep '^\[' <<<"$dump" | tr '\n' ' ') == "[Interfaces] [Routes] [NAT] [Conntrack] [Metrics] [Discovery] [HighAvailability] [Health] " ]] ||
+    fail "natd --dump-config: expected the sections [Interfaces], [Routes], [NAT], [Conntrack], [Metrics], [Discovery], [HighAvailability] and [Health] once each: $dump"
 pass "natd --dump-config: every key with its value and origin, grouped by section"
 mkdir -p "$CLI_DIR/again"
 printf '%s\n' "$dump" >"$CLI_DIR/again/natd.conf"

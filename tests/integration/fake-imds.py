@@ -4,7 +4,8 @@
   fake-imds.py --metadata FILE --control FILE --log FILE --ready FILE [--address A] [--port P]
 
 FILE (--metadata, JSON): {"instance-id": "...", "mac": "PRIMARY",
-  "enis": {"MAC": {"device-number": "0", "interface-id": "eni-...", ...}}}
+  "enis": {"MAC": {"device-number": "0", "interface-id": "eni-...", ...}},
+  "items": {"placement/region": "eu-west-1", ...}}
   Every ENI item is served at /latest/meta-data/network/interfaces/macs/MAC/ITEM;
   an item missing from the file is a 404, as the real service does for
   public-ipv4s on an ENI without a public address.
@@ -20,7 +21,10 @@ answer that late), "slow_paths": [PATH...] (only these, default all),
 "fail": {"PATH": [STATUS, ...]} (the next requests for PATH answer these
 statuses, one each, consumed), "device_number_zero": [MAC...] (report 0, as
 right after a hot attach), "revoke_before": UNIX-TIME (tokens issued
-before it are invalid), "token_status": STATUS (PUT answers it)}.
+before it are invalid), "token_status": STATUS (PUT answers it), "items":
+{ITEM: TEXT} (served at /latest/meta-data/ITEM before the metadata file's),
+"enis": {MAC: {ITEM: TEXT}} (an ENI's items, e.g. local-ipv4s after a
+secondary address moved)}.
 
 The log gets one line per request: "METHOD PATH STATUS token=N" (N: which
 token it carried, 0 none) or, for a PUT, "PUT PATH STATUS ttl=T".
@@ -150,6 +154,12 @@ class Handler(BaseHTTPRequestHandler):
             return m["mac"]
         if self.path == MACS:
             return "\n".join(mac + "/" for mac in m["enis"])
+        # Any other item: "items" in the control file (changed mid-test:
+        # a spot notice, rotated credentials), else in the metadata file.
+        item = self.path[len(PREFIX):] if self.path.startswith(PREFIX) else None
+        for items in (control.get("items", {}), m.get("items", {})):
+            if item in items:
+                return items[item]
         if self.path.startswith(MACS):
             mac, _, item = self.path[len(MACS):].partition("/")
             eni = m["enis"].get(mac)
@@ -157,6 +167,9 @@ class Handler(BaseHTTPRequestHandler):
                 return None
             if item == "device-number" and mac in control.get("device_number_zero", []):
                 return "0"
+            overrides = control.get("enis", {}).get(mac, {})
+            if item in overrides:
+                return overrides[item]
             return eni.get(item)
         return None
 

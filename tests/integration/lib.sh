@@ -353,6 +353,8 @@ natd_start() {
     fi
     info "starting: natd --root $ROOT $*"
     now_ms NATD_START_MS
+    # shellcheck disable=SC2034 # for the benchmarks (bench/)
+    NATD_EXEC_US=${EPOCHREALTIME//[.,]/}
     if [[ -n $NOTIFY_FD ]]; then  # keep notify-wait's fifo out of natd
         natd_exec "${env[@]}" -- "$@" {NOTIFY_FD}>&- &
     else
@@ -404,7 +406,10 @@ natd_wait_ready() {
                 ;;
             DRAINER) DRAINER_PID=$rest ;;
             READY)
-                READY_MS=$rest
+                # "MS US": the same stamp in milliseconds and microseconds.
+                READY_MS=${rest%% *}
+                # shellcheck disable=SC2034 # for the benchmarks (bench/)
+                READY_US=${rest#* }
                 break
                 ;;
             EXITED)

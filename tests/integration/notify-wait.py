@@ -9,7 +9,7 @@ NOTIFY_SOCKET) and writes one line per event to stdout:
     DRAINER <pid>             after READY: pid of the child that keeps
                               receiving (and logging to --drain-log) like
                               systemd would; kill it when done
-    READY <epoch-ms>          READY=1 received: exit 0
+    READY <epoch-ms> <epoch-us>  READY=1 received (one stamp, in ms and µs): exit 0
     EXITED <pid>              the process in --pid-file ended first: exit 3
     TIMEOUT                   --timeout seconds passed first: exit 1
 
@@ -88,7 +88,8 @@ def main() -> int:
                 return 3
             continue
         data = sock.recv(65536).decode("utf-8", "replace")
-        stamp = now_ms()
+        stamp_us = time.time_ns() // 1000
+        stamp = stamp_us // 1000
         say(f"MSG {stamp} {data.strip().replace(chr(10), ' | ')}")
         if "READY=1" in data.split("\n"):
             if args.drain_log:
@@ -101,7 +102,7 @@ def main() -> int:
                     drain(sock, args.drain_log, args.drain_seconds)
                     os._exit(0)
                 say(f"DRAINER {child}")
-            say(f"READY {stamp}")
+            say(f"READY {stamp} {stamp_us}")
             return 0
     say("TIMEOUT")
     return 1

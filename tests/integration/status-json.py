@@ -81,6 +81,40 @@ SCHEMA = {
         },
     ),
     "facts": ([{"fact": (STR,), "value": (STR,), "source": (STR,)}],),
+    "high_availability": (
+        {
+            "role": (STR,),
+            "vrrp": (STR,),
+            "status": (STR,),
+            "peer": (STR,),
+            "floating_address": (STR,),
+            "holds_floating_address": (BOOL,),
+            "route_tables": ([STR],),
+            "role_since_usec": (NUM, NULL),
+            "last_transition": (
+                {"role": (STR,), "since_usec": (NUM,), "duration_usec": (NUM,)},
+                NULL,
+            ),
+            "steps": (
+                [{"step": (STR,), "state": (STR,), "failures": (NUM,), "error": (STR, NULL)}],
+            ),
+            "ec2_endpoint": (STR, NULL),
+            "region": (STR, NULL),
+            "instance_role": (STR, NULL),
+            "sync": (
+                {
+                    "internal_entries": (NUM,),
+                    "external_entries": (NUM,),
+                    "packets_sent": (NUM,),
+                    "packets_received": (NUM,),
+                    "errors": (NUM,),
+                    "lost_messages": (NUM,),
+                    "error": (STR, NULL),
+                },
+            ),
+        },
+        NULL,
+    ),
 }
 STATES = {"waiting", "configuring", "ready", "degraded", "failed", "unreachable"}
 ROLES = {"masquerade", "drop-invalid", "forward-out", "drop-out", "return-in", "drop-in",

@@ -47,6 +47,8 @@ expected_payload() {
     printf '%s\n' \
         /etc/natd/natd.conf \
         /usr/bin/natd-ctl \
+        /usr/lib/systemd/system/conntrackd.service.d/natd.conf \
+        /usr/lib/systemd/system/keepalived.service.d/natd.conf \
         /usr/lib/systemd/system/natd.service \
         /usr/sbin/natd \
         /usr/share/bash-completion/completions/natd-ctl \
@@ -95,7 +97,9 @@ check_rpm_payload() {
         esac
     done <<<"$list"
     dirs=$(awk -F'|' '$3 ~ /^d/ { print $1 }' <<<"$list" | sort | tr '\n' ' ')
-    expected="/etc/natd /etc/natd/natd.conf.d "
+    # natd's own drop-in directories for the distribution's keepalived and
+    # conntrackd units ([HighAvailability]) are natd's to own.
+    expected="/etc/natd /etc/natd/natd.conf.d /usr/lib/systemd/system/conntrackd.service.d /usr/lib/systemd/system/keepalived.service.d "
     [[ " $* " == *" /usr/share/doc/natd/"* ]] && expected+="/usr/share/doc/natd "
     [[ $dirs == "$expected" ]] ||
         fail "$(basename "$rpm") owns the directories '$dirs', not '$expected'"
@@ -105,11 +109,11 @@ check_rpm_payload() {
 
 # check_rpm_requires RPM: shared libraries only from AL2023's core repository
 # (glibc, libstdc++, libgcc, libmnl, libnftnl, systemd-libs, json-c, libmicrohttpd,
-# libcurl: AL2023 installs libcurl-minimal by default).
+# libcurl: AL2023 installs libcurl-minimal by default; expat).
 check_rpm_requires() {
     local rpm=$1 req bad
     req=$(rpm -qp --requires "$rpm")
     bad=$(grep -E '\.so' <<<"$req" |
-        grep -Ev '^(libc|libm|libstdc\+\+|libgcc_s|libmnl|libnftnl|libsystemd|libjson-c|libmicrohttpd|libcurl|ld-linux-[a-z0-9_-]+)\.so' || true)
+        grep -Ev '^(libc|libm|libstdc\+\+|libgcc_s|libmnl|libnftnl|libsystemd|libjson-c|libmicrohttpd|libcurl|libexpat|ld-linux-[a-z0-9_-]+)\.so' || true)
     [[ -z $bad ]] || fail "$(basename "$rpm") requires libraries AL2023's core repository lacks:"$'\n'"$bad"
 }

@@ -111,6 +111,29 @@ DaemonStatus full_status() {
                          {"10.0.1.10"},
                          {"198.51.100.7"}}}};
         s.facts = {{"return routes", "10.0.0.0/16", "IMDS vpc-ipv4-cidr-blocks of eni-1"}};
+        s.high_availability = {
+                .role = "active",
+                .vrrp = "master",
+                .status = "taking over: the floating address and the routes (EC2)",
+                .peer = "10.0.1.12",
+                .floating_address = "10.0.0.20",
+                .holds_floating_address = true,
+                .route_tables = {"rtb-0000000000000c001"},
+                .role_since_usec = 1'700'000'000'000'000,
+                .last_transition_role = "standby",
+                .last_transition_usec = 1'699'000'000'000'000,
+                .last_transition_duration_usec = 1234,
+                .steps = {{"replace-routes", "failed", 2, "EC2 ReplaceRoute: Throttling: slow"}},
+                .ec2_endpoint = "https://ec2.eu-west-1.amazonaws.com",
+                .region = "eu-west-1",
+                .instance_role = "natd-ha",
+                .sync_internal_entries = 12,
+                .sync_external_entries = 7,
+                .sync_packets_sent = 231,
+                .sync_packets_received = 118,
+                .sync_errors = 3,
+                .sync_lost_messages = 5,
+                .sync_error = ""};
         return s;
 }
 

@@ -884,3 +884,71 @@ TEST_CASE("[Discovery] IMDSEndpoint= takes a literal address over plain HTTP", "
                 CHECK(errors[0].starts_with("a.conf:2: invalid URL '"));
         }
 }
+
+TEST_CASE("[HighAvailability]: a pair needs its peer, floating address and route tables",
+          "[config]") {
+        const Config defaults;
+        CHECK_FALSE(defaults.ha_peer);
+        CHECK(defaults.ha_priority == 100);
+        CHECK(defaults.ha_advertisement_interval_msec == 1000);
+        CHECK_FALSE(defaults.ha_preempt);
+        CHECK(defaults.ha_virtual_router_id == 51);
+        CHECK(defaults.ec2_endpoint.empty());
+
+        const std::string pair = "[HighAvailability]\nPeer=10.0.1.11\nFloatingAddress=10.0.0.20\n"
+                                 "RouteTables=rtb-0a1b2c3d rtb-0123456789abcdef0\n";
+        const Config c = parse_ok(
+                {{"a.conf", pair + "Priority=150\nAdvertisementIntervalSec=200ms\nPreempt=yes\n"
+                                   "VirtualRouterID=7\nSyncInterface=ens7\n"
+                                   "EC2Endpoint=http://10.0.9.2:8080/\n[Health]\n"
+                                   "Listen=0.0.0.0:8008\n"}});
+        CHECK(c.ha_peer == Ipv4Address::parse("10.0.1.11").value());
+        CHECK(c.ha_floating_address == Ipv4Address::parse("10.0.0.20").value());
+        CHECK(c.ha_route_tables ==
+              std::vector<std::string>{"rtb-0a1b2c3d", "rtb-0123456789abcdef0"});
+        CHECK(c.ha_priority == 150);
+        CHECK(c.ha_advertisement_interval_msec == 200);
+        CHECK(c.ha_preempt);
+        CHECK(c.ha_virtual_router_id == 7);
+        REQUIRE(c.ha_sync_interface);
+        CHECK(c.ha_sync_interface->str() == "ens7");
+        CHECK(c.ec2_endpoint == "http://10.0.9.2:8080");
+        REQUIRE(c.health_listen);
+        CHECK(c.health_listen->port == 8008);
+
+        CHECK(errors_of({{"a.conf", "[HighAvailability]\nPeer=10.0.1.11\n"}}) ==
+              std::vector<std::string>{
+                      "a.conf:2: [HighAvailability] Peer= needs FloatingAddress=: the secondary "
+                      "private address the active NAT holds",
+                      "a.conf:2: [HighAvailability] Peer= needs RouteTables=: the private route "
+                      "tables whose 0.0.0.0/0 the active NAT owns"});
+        CHECK(errors_of({{"a.conf", "[HighAvailability]\nFloatingAddress=10.0.0.20\n"
+                                    "RouteTables=rtb-0a1b2c3d\n"}}) ==
+              std::vector<std::string>{
+                      "a.conf:2: [HighAvailability] FloatingAddress= without Peer=: there is no "
+                      "pair",
+                      "a.conf:3: [HighAvailability] RouteTables= without Peer=: there is no pair"});
+        CHECK(errors_of({{"a.conf", "[NAT]\nAddresses=10.0.0.30\n" + pair}}) ==
+              std::vector<std::string>{"a.conf:2: [NAT] Addresses= with [HighAvailability] "
+                                       "Peer= (a.conf:4): the pair SNATs to FloatingAddress="});
+        CHECK(errors_of({{"a.conf",
+                          "[Interfaces]\nPrivate=none\n[NAT]\nSourceCIDRs=10.0.0.0/16\n" + pair}})
+                      .size() == 1);
+
+        for (const char* bad :
+             {"Priority=0", "Priority=255", "RouteTables=rtb-123", "RouteTables=rtb-0A1B2C3D",
+              "RouteTables=eni-0a1b2c3d", "AdvertisementIntervalSec=5ms",
+              "AdvertisementIntervalSec=15ms", "AdvertisementIntervalSec=41s",
+              "AdvertisementIntervalSec=infinity", "Preempt=maybe", "VirtualRouterID=256",
+              "EC2Endpoint=ftp://x", "EC2Endpoint=https://ec2.amazonaws.com/path",
+              "EC2Endpoint=https://user@host", "EC2Endpoint=https://host:0"}) {
+                CAPTURE(bad);
+                const auto errors = errors_of({{"a.conf", pair + bad + "\n"}});
+                REQUIRE(errors.size() == 1);
+                CHECK(errors[0].starts_with("a.conf:5: invalid "));
+        }
+        for (const char* yes : {"yes", "true", "on", "1"})
+                CHECK(parse_ok({{"a.conf", pair + "Preempt=" + yes + "\n"}}).ha_preempt);
+        for (const char* no : {"no", "false", "off", "0"})
+                CHECK_FALSE(parse_ok({{"a.conf", pair + "Preempt=" + no + "\n"}}).ha_preempt);
+}

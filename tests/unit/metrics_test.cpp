@@ -153,3 +153,32 @@ TEST_CASE("metrics: natd_snat_addresses counts the pool, 1 for masquerade", "[me
         CHECK(natd::snat_address_count(natd::make_nat_ruleset(input)) == 3);
         CHECK(natd::snat_address_count(natd::RulesetPlan{}) == 0);
 }
+
+TEST_CASE("metrics: the pair's role, the floating address, transitions", "[metrics]") {
+        natd::MetricsSnapshot s;
+        s.state = "ready";
+        s.states = {"ready"};
+        CHECK(natd::render_metrics(s).find("natd_ha_") == std::string::npos);
+        s.ha = natd::HaMetrics{.role = "standby",
+                               .holds_floating_address = false,
+                               .transitions = 2,
+                               .last_transition_usec = uint64_t{1'234'567},
+                               .sync_internal_entries = 3,
+                               .sync_external_entries = 9,
+                               .sync_lost_messages = 1,
+                               .sync_errors = 0};
+        const std::string text = natd::render_metrics(s);
+        for (const char* line :
+             {"natd_ha_role{role=\"active\"} 0\n", "natd_ha_role{role=\"standby\"} 1\n",
+              "natd_ha_floating_address_held 0\n", "natd_ha_transitions_total 2\n",
+              "natd_ha_last_transition_seconds 1.234\n",
+              "# TYPE natd_ha_transitions_total counter\n",
+              "natd_ha_sync_entries{cache=\"internal\"} 3\n",
+              "natd_ha_sync_entries{cache=\"external\"} 9\n",
+              "natd_ha_sync_lost_messages_total 1\n", "natd_ha_sync_errors_total 0\n"}) {
+                CAPTURE(line);
+                CHECK(text.find(line) != std::string::npos);
+        }
+        s.ha->last_transition_usec.reset();
+        CHECK(natd::render_metrics(s).find("natd_ha_last_transition_seconds") == std::string::npos);
+}

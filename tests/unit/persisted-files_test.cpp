@@ -101,6 +101,15 @@ TEST_CASE("Conntrack sizing: auto from memory, configured values as they are", "
               "net.netfilter.nf_conntrack_max = 100000\n"
               "net.netfilter.nf_conntrack_tcp_timeout_established = 600\n"
               "net.netfilter.nf_conntrack_udp_timeout_stream = 180\n");
+
+        // A pair: liberal TCP window tracking (one-way packets while EC2
+        // moves the address and the routes must not be dropped as invalid).
+        CHECK_FALSE(q.tcp_be_liberal);
+        c.ha_peer = natd::Ipv4Address::parse("10.0.1.12").value();
+        const auto pair = natd::plan_conntrack(c, 4 * kGiB);
+        CHECK(pair.tcp_be_liberal);
+        CHECK(natd::render_conntrack_sysctls(pair).ends_with(
+                "net.netfilter.nf_conntrack_tcp_be_liberal = 1\n"));
 }
 
 TEST_CASE("The route drop-in has one [Route] per destination", "[persist]") {

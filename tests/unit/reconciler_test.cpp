@@ -64,7 +64,8 @@ struct Lab {
                                 return &l;
                 return nullptr;
         }
-        natd::HostFacts facts;  // flowtables "not probed": none
+        natd::HostFacts facts;           // flowtables "not probed": none
+        std::optional<natd::HaGate> ha;  // the pair's role change, when the plan has a pair
         const Decision& step() {
                 last = reconciler.run({.config = config,
                                        .links = links,
@@ -74,7 +75,8 @@ struct Lab {
                                        .wait_timed_out = timed_out,
                                        .last_foreign_nft = "",
                                        .rescan_blockers = true,
-                                       .facts = facts});
+                                       .facts = facts,
+                                       .ha = ha});
                 return last;
         }
         // Lets time pass to the decision's wake-up (a retry, a deadline) and
@@ -307,6 +309,26 @@ TEST_CASE("natd never fights another program forever") {
         CHECK(lab.host.table.has_value());
         CHECK(lab.state() == ManagerState::Ready);
         CHECK(lab.reconciler.memory().repairs == 21);
+}
+
+TEST_CASE("a repair undone again before natd reads it back is one more undo for the guard") {
+        Lab lab;
+        lab.attach_private();
+        lab.step();
+        REQUIRE(lab.state() == ManagerState::Ready);
+
+        // Every repair is removed before the verification (a deleting loop
+        // racing natd): each counts against the guard, none is a retry.
+        lab.host.ignoring.insert("replace_ruleset");
+        lab.host.table.reset();
+        const size_t before = lab.host.count("replace_ruleset");
+        for (int i = 0; i < 40; ++i) {
+                lab.now += kSecond / 10;
+                lab.step();
+        }
+        CHECK(lab.host.count("replace_ruleset") - before == 20);
+        CHECK(lab.state() == ManagerState::Degraded);
+        CHECK(lab.status().find("table ip natd keeps being removed") != std::string::npos);
 }
 
 TEST_CASE("a failed apply is retried with backoff until it works, and repair goes on") {

@@ -1,4 +1,4 @@
-#include "metrics-server.hpp"
+#include "http-server.hpp"
 
 #include <arpa/inet.h>
 #include <cerrno>
@@ -10,13 +10,11 @@
 
 #include <spdlog/spdlog.h>
 
-#include "metrics.hpp"
-
 namespace natd {
 
 namespace {
 
-// Scrapers are few; a bounded server needs little.
+// Scrapers and health checkers are few; a bounded server needs little.
 constexpr unsigned kConnectionLimit = 16;
 constexpr unsigned kConnectionTimeoutSec = 10;
 constexpr size_t kConnectionMemory = size_t{32} * 1024;
@@ -35,15 +33,16 @@ MHD_Result respond(MHD_Connection* connection, unsigned status, const std::strin
 
 }  // namespace
 
-Result<std::unique_ptr<MetricsServer>> MetricsServer::start(sd_event* loop, const Ipv4Endpoint& at,
-                                                            Render render) {
-        std::unique_ptr<MetricsServer> server(new MetricsServer(loop, at, std::move(render)));
+Result<std::unique_ptr<HttpServer>> HttpServer::start(sd_event* loop, const Ipv4Endpoint& at,
+                                                      std::string purpose, Routes routes) {
+        std::unique_ptr<HttpServer> server(
+                new HttpServer(loop, at, std::move(purpose), std::move(routes)));
         if (auto s = server->attach(); !s.ok())
                 return s.failure();
         return server;
 }
 
-Status MetricsServer::attach() {
+Status HttpServer::attach() {
         sockaddr_in address{};
         address.sin_family = AF_INET;
         address.sin_port = htons(at_.port);
@@ -53,18 +52,18 @@ Status MetricsServer::attach() {
         // calls MHD_run(). SO_REUSEADDR: a restarted natd binds again at
         // once, whatever connections of the last one linger in TIME_WAIT.
         daemon_.reset(MHD_start_daemon(
-                MHD_USE_EPOLL | MHD_USE_ERROR_LOG, at_.port, nullptr, nullptr,
-                &MetricsServer::answer, this, MHD_OPTION_EXTERNAL_LOGGER, &MetricsServer::log, this,
-                MHD_OPTION_SOCK_ADDR, reinterpret_cast<const sockaddr*>(&address),
-                MHD_OPTION_LISTENING_ADDRESS_REUSE, 1U, MHD_OPTION_CONNECTION_LIMIT,
-                kConnectionLimit, MHD_OPTION_CONNECTION_TIMEOUT, kConnectionTimeoutSec,
-                MHD_OPTION_CONNECTION_MEMORY_LIMIT, kConnectionMemory, MHD_OPTION_END));
+                MHD_USE_EPOLL | MHD_USE_ERROR_LOG, at_.port, nullptr, nullptr, &HttpServer::answer,
+                this, MHD_OPTION_EXTERNAL_LOGGER, &HttpServer::log, this, MHD_OPTION_SOCK_ADDR,
+                reinterpret_cast<const sockaddr*>(&address), MHD_OPTION_LISTENING_ADDRESS_REUSE, 1U,
+                MHD_OPTION_CONNECTION_LIMIT, kConnectionLimit, MHD_OPTION_CONNECTION_TIMEOUT,
+                kConnectionTimeoutSec, MHD_OPTION_CONNECTION_MEMORY_LIMIT, kConnectionMemory,
+                MHD_OPTION_END));
         if (!daemon_) {
                 const int e = errno;
                 std::string why = !last_log_.empty() ? last_log_
                                   : e != 0           ? std::strerror(e)
                                                      : "libmicrohttpd refused to start";
-                return Error{"Could not listen on " + at_.str() + " for metrics: " + why,
+                return Error{"Could not listen on " + at_.str() + " for " + purpose_ + ": " + why,
                              e != 0 ? e : EADDRNOTAVAIL};
         }
         const MHD_DaemonInfo* info = MHD_get_daemon_info(daemon_.get(), MHD_DAEMON_INFO_EPOLL_FD);
@@ -74,30 +73,38 @@ Status MetricsServer::attach() {
         if (int r = sd_event_add_io(
                     loop_, &io, info->epoll_fd, EPOLLIN,
                     [](sd_event_source*, int, uint32_t, void* userdata) {
-                            static_cast<MetricsServer*>(userdata)->run();
+                            static_cast<HttpServer*>(userdata)->run();
                             return 0;
                     },
                     this);
             r < 0)
-                return errno_error("watch the metrics server", -r);
+                return errno_error("watch the HTTP server for", purpose_, -r);
         io_.reset(io);
         sd_event_source* timer = nullptr;
         if (int r = sd_event_add_time_relative(
                     loop_, &timer, CLOCK_MONOTONIC, 0, 1000,
                     [](sd_event_source*, uint64_t, void* userdata) {
-                            static_cast<MetricsServer*>(userdata)->run();
+                            static_cast<HttpServer*>(userdata)->run();
                             return 0;
                     },
                     this);
             r < 0)
-                return errno_error("arm the metrics server's timer", -r);
+                return errno_error("arm the timer of the HTTP server for", purpose_, -r);
         timer_.reset(timer);
         sd_event_source_set_enabled(timer, SD_EVENT_OFF);
-        spdlog::info("Serving metrics on http://{}/metrics", at_.str());
+        for (const auto& [path, handler] : routes_)
+                spdlog::info("Serving {} on http://{}{}", purpose_, at_.str(), path);
         return Ok{};
 }
 
-void MetricsServer::run() {
+std::vector<std::string> HttpServer::paths() const {
+        std::vector<std::string> out;
+        for (const auto& [path, handler] : routes_)
+                out.push_back(path);
+        return out;
+}
+
+void HttpServer::run() {
         MHD_run(daemon_.get());
         // MHD says when it must run again even without a readable epoll
         // descriptor: a connection timing out, or work left (0 ms).
@@ -110,27 +117,44 @@ void MetricsServer::run() {
         sd_event_source_set_enabled(timer_.get(), SD_EVENT_ONESHOT);
 }
 
-MHD_Result MetricsServer::answer(void* cls, MHD_Connection* connection, const char* url,
-                                 const char* method, const char* /*version*/,
-                                 const char* /*upload_data*/, size_t* upload_data_size,
-                                 void** /*request*/) {
-        auto* self = static_cast<MetricsServer*>(cls);
+MHD_Result HttpServer::answer(void* cls, MHD_Connection* connection, const char* url,
+                              const char* method, const char* /*version*/,
+                              const char* /*upload_data*/, size_t* upload_data_size,
+                              void** /*request*/) {
+        auto* self = static_cast<HttpServer*>(cls);
         // A request body (there should be none) is not read: the answer
         // goes out on the first call and MHD discards the rest.
         *upload_data_size = 0;
         constexpr const char* kText = "text/plain; charset=utf-8";
-        if (std::strcmp(url, "/metrics") != 0)
+        const auto route = self->routes_.find(url);
+        if (route == self->routes_.end()) {
+                std::string served;
+                for (const auto& [path, handler] : self->routes_)
+                        served += (served.empty() ? "" : ", ") + path;
                 return respond(connection, MHD_HTTP_NOT_FOUND,
-                               "Not found: natd serves /metrics only\n", kText);
+                               "Not found: natd serves " + served + " here\n", kText);
+        }
         if (std::strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
             std::strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
                 return respond(connection, MHD_HTTP_METHOD_NOT_ALLOWED,
-                               "Method not allowed: GET /metrics\n", kText, "GET, HEAD");
-        return respond(connection, MHD_HTTP_OK, self->render_(), kMetricsContentType);
+                               "Method not allowed: GET " + route->first + "\n", kText,
+                               "GET, HEAD");
+        HttpServerRequest request;
+        request.path = route->first;
+        MHD_get_connection_values(
+                connection, MHD_GET_ARGUMENT_KIND,
+                [](void* query, MHD_ValueKind, const char* key, const char* value) -> MHD_Result {
+                        static_cast<std::map<std::string, std::string>*>(query)->insert_or_assign(
+                                key, value != nullptr ? value : "");
+                        return MHD_YES;
+                },
+                &request.query);
+        const HttpServerResponse response = route->second(request);
+        return respond(connection, response.status, response.body, response.content_type.c_str());
 }
 
-void MetricsServer::log(void* cls, const char* format, va_list args) {
-        auto* self = static_cast<MetricsServer*>(cls);
+void HttpServer::log(void* cls, const char* format, va_list args) {
+        auto* self = static_cast<HttpServer*>(cls);
         char buffer[512];
         // NOLINTNEXTLINE(clang-diagnostic-format-nonliteral): MHD's own format
         std::vsnprintf(buffer, sizeof buffer, format, args);
