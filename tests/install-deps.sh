@@ -28,6 +28,8 @@ PACKAGES=(
     libmicrohttpd-dev python3-prometheus-client
     # [HighAvailability]: the engines natd configures (tests/integration/ha-*.sh)
     keepalived conntrackd
+    # benchmarks (bench/): TCP throughput through the NAT
+    iperf3
 )
 
 missing=()
