@@ -30,6 +30,9 @@ PACKAGES=(
     keepalived conntrackd
     # benchmarks (bench/): TCP throughput through the NAT
     iperf3
+    # deploy tests (tests/deploy): HashiCorp's HCL v2 parser (Go library,
+    # GOPATH mode, nothing downloaded) for deploy/terraform and deploy/packer
+    golang-go golang-github-hashicorp-hcl-v2-dev
 )
 
 missing=()
