@@ -952,3 +952,99 @@ TEST_CASE("[HighAvailability]: a pair needs its peer, floating address and route
         for (const char* no : {"no", "false", "off", "0"})
                 CHECK_FALSE(parse_ok({{"a.conf", pair + "Preempt=" + no + "\n"}}).ha_preempt);
 }
+
+// --- hostile input (tests/hostile/ has the files; these pin the behaviour) ---
+
+namespace {
+
+// Every overlapping pair (i < j) by comparing all of them: the reference
+// overlapping_subnets() must agree with.
+std::vector<std::pair<size_t, size_t>> overlapping_pairs_slowly(const std::vector<Ipv4Cidr>& s) {
+        std::vector<std::pair<size_t, size_t>> pairs;
+        const Ipv4Cidr everything{};
+        for (size_t j = 0; j < s.size(); ++j)
+                for (size_t i = 0; i < j; ++i)
+                        if (s[i] != everything && s[j] != everything && s[i].overlaps(s[j]))
+                                pairs.emplace_back(i, j);
+        return pairs;
+}
+
+std::vector<Ipv4Cidr> cidrs(const Strings& texts) {
+        std::vector<Ipv4Cidr> v;
+        for (const auto& t : texts)
+                v.push_back(Ipv4Cidr::parse(t).value());
+        return v;
+}
+
+using Pairs = std::vector<std::pair<size_t, size_t>>;
+
+}  // namespace
+
+TEST_CASE("overlapping_subnets: sort and sweep finds exactly the overlapping pairs", "[config]") {
+        using natd::overlapping_subnets;
+        // Overlaps found, in the order (later, earlier).
+        CHECK(overlapping_subnets(cidrs({"10.0.1.0/24", "10.0.0.0/16"})) == Pairs{{0, 1}});
+        CHECK(overlapping_subnets(cidrs({"10.0.0.0/16", "10.0.1.0/24"})) == Pairs{{0, 1}});
+        // Adjacent blocks touch but do not overlap, whatever their order.
+        CHECK(overlapping_subnets(cidrs({"10.0.1.0/24", "10.0.0.0/24", "10.0.2.0/23", "10.0.4.0/22",
+                                         "9.255.255.255/32"}))
+                      .empty());
+        // Nested three deep: every pair, not only neighbours.
+        CHECK(overlapping_subnets(cidrs({"10.1.2.0/24", "10.0.0.0/8", "10.1.0.0/16"})) ==
+              Pairs{{0, 1}, {0, 2}, {1, 2}});
+        // A block beside a nest: only the nest's pairs.
+        CHECK(overlapping_subnets(cidrs({"10.0.0.0/8", "11.0.0.0/8", "10.255.255.255/32",
+                                         "11.0.0.0/32"})) == Pairs{{0, 2}, {1, 3}});
+        // Identical blocks contain each other (parse_config drops such
+        // duplicates before; the function itself still sees them).
+        CHECK(overlapping_subnets(cidrs({"10.0.1.0/24", "10.0.1.0/24"})) == Pairs{{0, 1}});
+        // The same network with different lengths: the /16 contains the /24.
+        CHECK(overlapping_subnets(cidrs({"10.0.0.0/24", "10.0.0.0/16"})) == Pairs{{0, 1}});
+        // /0 has an error of its own and is left out.
+        CHECK(overlapping_subnets(cidrs({"0.0.0.0/0", "10.0.0.0/8"})).empty());
+        CHECK(overlapping_subnets({}).empty());
+
+        // Random blocks in a small range, so that many overlap: the same
+        // pairs as comparing every pair.
+        std::mt19937 random(20261204);
+        for (int round = 0; round < 50; ++round) {
+                std::vector<Ipv4Cidr> subnets;
+                const auto n = std::uniform_int_distribution<int>(0, 120)(random);
+                for (int k = 0; k < n; ++k) {
+                        const auto len = std::uniform_int_distribution<unsigned>(16, 30)(random);
+                        const auto host =
+                                std::uniform_int_distribution<uint32_t>(0, 0xffff)(random);
+                        subnets.push_back(
+                                Ipv4Cidr{Ipv4Address{(10U << 24) | (host << 8)}, len}.network());
+                }
+                CAPTURE(round, n);
+                CHECK(overlapping_subnets(subnets) == overlapping_pairs_slowly(subnets));
+        }
+}
+
+TEST_CASE("100,000 subnets: duplicates dropped, the one overlap named", "[config]") {
+        // 10.0.0.0/28, 10.0.0.16/28, ...: 100,000 adjacent blocks, one a line,
+        // each of them twice (the second time in a second file), then one /29
+        // inside block 20480 (10.5.0.0/28).
+        std::string first = "[Routes]\n";
+        std::string second = "[Routes]\n";
+        for (uint32_t i = 0; i < 100000; ++i) {
+                const std::string line =
+                        "Subnets=" + Ipv4Cidr{Ipv4Address{(10U << 24) + i * 16}, 28}.str() + "\n";
+                first += line;
+                second += line;
+        }
+        second += "Subnets=10.5.0.8/29\n";
+        const auto load = parse_config({{"a.conf", first}, {"b.conf", second}});
+        REQUIRE(load.config.subnets.size() == 100001);
+        CHECK(load.config.subnets[20480].str() == "10.5.0.0/28");
+        CHECK(load.config.subnets[99999].str() == "10.24.105.240/28");
+        // The origins follow the items kept: the first file's lines.
+        const auto& at = load.origins[natd::config_key_index<&Config::subnets>()].items;
+        REQUIRE(at.size() == 100001);
+        CHECK(at[20480].str() == "a.conf:20482");
+        CHECK(at[100000].str() == "b.conf:100002");
+        CHECK(error_strings(load) ==
+              Strings{"b.conf:100002: subnets 10.5.0.0/28 (a.conf:20482) and 10.5.0.8/29 "
+                      "overlap; list each network once"});
+}
