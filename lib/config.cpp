@@ -42,6 +42,42 @@ struct Section {
         std::string_view name;
 };
 
+// `s` safe to print on a terminal or to the journal, and unambiguous: every
+// byte outside printable ASCII as \xNN. That covers control characters
+// (an ESC would reach the operator's terminal), a stray CR, bytes that are
+// not UTF-8, and the invisible ones a paste brings along (a UTF-8 BOM, a
+// no-break space), which would otherwise make 'ens5' look valid.
+std::string printable(std::string_view s) {
+        static constexpr char hex[] = "0123456789abcdef";
+        std::string out;
+        out.reserve(s.size());
+        for (const char ch : s) {
+                const auto c = static_cast<unsigned char>(ch);
+                if (c >= 0x20 && c < 0x7F) {
+                        out += ch;
+                        continue;
+                }
+                out += "\\x";
+                out += hex[c >> 4];
+                out += hex[c & 0xFU];
+        }
+        return out;
+}
+
+// A message is shown whole up to kShownMax bytes; a longer one (it quotes a
+// 1 MB line) as its first and last kShownEnd bytes, which hold the key and
+// the reason, around a note of how much was left out.
+constexpr size_t kShownMax = 1024;
+constexpr size_t kShownEnd = 400;
+
+std::string shown(std::string_view message) {
+        if (message.size() <= kShownMax)
+                return printable(message);
+        return cat(printable(message.substr(0, kShownEnd)), "[... ",
+                   std::to_string(message.size() - 2 * kShownEnd), " bytes not shown ...]",
+                   printable(message.substr(message.size() - kShownEnd)));
+}
+
 bool is_known_section(std::string_view name) {
         const auto& schema = config_schema();
         return std::any_of(schema.begin(), schema.end(),
@@ -89,6 +125,16 @@ private:
                                 nl == std::string_view::npos ? std::string_view::npos : nl - pos);
                         pos = nl == std::string_view::npos ? text.size() : nl + 1;
                         ++line_no;
+                        // A text file has no NUL: this one is corrupt or not
+                        // text. Said at its line (a C string would have cut
+                        // the line, or the file, there), and the lines after
+                        // it are still read.
+                        if (const size_t nul = raw.find('\0'); nul != std::string_view::npos) {
+                                error(source.name, line_no,
+                                      cat("NUL byte at column ", std::to_string(nul + 1),
+                                          ": a configuration file is text; line not read"));
+                                continue;
+                        }
                         parse_line(source.name, line_no, trim(raw), section);
                 }
         }
@@ -97,6 +143,15 @@ private:
                         Section& section) {
                 if (l.empty() || l.front() == '#' || l.front() == ';')
                         return;
+                // systemd joins a line ending in '\' with the next; natd does
+                // not, and would otherwise take the '\' as part of the value
+                // (a selector "ens5\" that matches nothing).
+                if (l.back() == '\\') {
+                        error(file, line,
+                              "line ends in '\\': continuation lines are not supported, write "
+                              "the assignment on one line");
+                        return;
+                }
                 if (l.front() == '[') {
                         if (l.size() < 3 || l.back() != ']') {
                                 error(file, line,
@@ -115,7 +170,7 @@ private:
                 }
                 const size_t eq = l.find('=');
                 if (eq == std::string_view::npos) {
-                        error(file, line, "missing '=' in line");
+                        error(file, line, cat("missing '=' in line '", l, "'"));
                         return;
                 }
                 const std::string_view key = trim(l.substr(0, eq));
@@ -367,10 +422,12 @@ bool is_a_symlink(const std::filesystem::path& path) {
 
 }  // namespace
 
+// What is printed is made safe (printable(), shown()): messages quote what
+// the file says, which may be anything, and a file name may hold a newline.
 std::string ConfigError::str() const {
         if (line == 0)
-                return cat(file, ": ", message);
-        return cat(file, ":", std::to_string(line), ": ", message);
+                return cat(printable(file), ": ", shown(message));
+        return cat(printable(file), ":", std::to_string(line), ": ", shown(message));
 }
 
 std::vector<std::pair<size_t, size_t>> overlapping_subnets(const std::vector<Ipv4Cidr>& subnets) {
