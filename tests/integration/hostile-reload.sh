@@ -42,11 +42,13 @@ kernel_state() {
     ip -n "$NS_NAT" -4 route show table all
     echo "ip_forward=$(ip netns exec "$NS_NAT" sysctl -n net.ipv4.ip_forward)"
 }
-# The files natd wrote under --root (its configuration directory aside).
+# The files natd wrote under --root (its configuration directory aside;
+# directories without their mtime: replacing etc/natd changes etc's).
 files_state() {
     (
         cd "$ROOT"
-        find . -path ./etc/natd -prune -o -printf '%p %y %m %s %T@\n' | LC_ALL=C sort
+        find . -path ./etc/natd -prune -o -type d -printf '%p %y %m\n' -o -printf '%p %y %m %s %T@\n' |
+            LC_ALL=C sort
         find . -path ./etc/natd -prune -o -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum
     )
 }
@@ -54,11 +56,13 @@ files_state() {
 # wait_log SECS FROM TEXT: natd's log, from byte FROM on, has a line with
 # TEXT within SECS seconds (polled, bounded); natd must live meanwhile.
 wait_log() {
-    local secs=$1 from=$2 text=$3 deadline now
+    local secs=$1 from=$2 text=$3 deadline now log
     now_ms deadline
     deadline=$((deadline + secs * 1000))
     while true; do
-        tail -c +"$((from + 1))" "$T/natd.log" | grep -qF -- "$text" && return 0
+        # (Read first: with pipefail, grep -q ending a pipe early fails it.)
+        log=$(tail -c +"$((from + 1))" "$T/natd.log")
+        grep -qF -- "$text" <<<"$log" && return 0
         natd_alive || return 1
         now_ms now
         ((now < deadline)) || return 1
@@ -112,8 +116,10 @@ for name in "${CASES[@]}"; do
     ((ms > SLOWEST)) && SLOWEST=$ms
     [[ $name != subnets-100k-overlap ]] || timing "SIGHUP -> reload refused, 100,000 subnets with one overlap" "$ms"
     new=$(tail -c +"$((from + 1))" "$T/natd.log")
-    grep -qF -- "$ROOT$expect" <<<"$new" ||
-        fail "$name: natd's log lacks '$expect' (under $ROOT):"$'\n'"$(head -c 3000 <<<"$new")"
+    # Paths as cases.tsv writes them: without the scratch root.
+    new=${new//"$ROOT"/}
+    grep -qF -- "$expect" <<<"$new" ||
+        fail "$name: natd's log lacks '$expect' (paths under $ROOT):"$'\n'"$(head -c 3000 <<<"$new")"
     # What natd logged about the case is printable (no NUL, ESC or raw bytes).
     [[ $(LC_ALL=C tr -d '\n\40-\176' <<<"$new" | wc -c) == 0 ]] ||
         fail "$name: natd logged bytes that are not printable ASCII: $(od -c <<<"$new" | head -n 5)"
@@ -138,7 +144,11 @@ from=$(stat -c %s "$T/natd.log")
 kill -HUP "$NATD_PID"
 wait_log "$BOUND" "$from" "Reload: configuration changed" ||
     fail "control: natd did not take the valid change within ${BOUND}s:"$'\n'"$(tail -c +"$((from + 1))" "$T/natd.log")"
-route_added() { ip -n "$NS_NAT" -4 route show 10.0.4.0/24 | grep -q 'via 10.0.1.1'; }
+route_added() {
+    local routes
+    routes=$(ip -n "$NS_NAT" -4 route show 10.0.4.0/24)
+    [[ $routes == *'via 10.0.1.1'* ]]
+}
 deadline=$((SECONDS + BOUND))
 until route_added; do
     ((SECONDS < deadline)) || fail "control: no return route 10.0.4.0/24 via 10.0.1.1 ${BOUND}s after the valid reload: $(ip -n "$NS_NAT" -4 route)"
