@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <cstdlib>
 #include <functional>
 #include <optional>
@@ -112,7 +113,21 @@ ConfigKey scalar_key(KeyText text, ValueType<T> type) {
         };
 }
 
-// Keeps the first of each run of equal items of `items` (T has operator<),
+// What keep_first_of_each() sorts list items by: the whole value, as
+// plain numbers or text. (Not the ipv4 types' defaulted operator<=>:
+// clang-tidy 14 flags its synthesized "< 0" as modernize-use-nullptr
+// wherever it is instantiated.)
+inline std::pair<uint32_t, unsigned> sort_key(const Ipv4Cidr& c) {
+        return {c.address().host_order(), c.prefix_len()};
+}
+inline uint32_t sort_key(const Ipv4Address& a) {
+        return a.host_order();
+}
+inline std::string_view sort_key(const std::string& s) {
+        return s;
+}
+
+// Keeps the first of each run of equal items of `items` (equal sort_key()),
 // and the entries of `at` in step with them; the order is kept.
 template <typename T>
 void keep_first_of_each(std::vector<T>& items, std::vector<ConfigOrigin>& at) {
@@ -120,11 +135,13 @@ void keep_first_of_each(std::vector<T>& items, std::vector<ConfigOrigin>& at) {
         for (std::size_t i = 0; i < order.size(); ++i)
                 order[i] = i;
         // Stable: of equal items, the earliest comes first and is kept.
-        std::stable_sort(order.begin(), order.end(),
-                         [&](std::size_t a, std::size_t b) { return items[a] < items[b]; });
+        const auto less = [&](std::size_t a, std::size_t b) {
+                return sort_key(items[a]) < sort_key(items[b]);
+        };
+        std::stable_sort(order.begin(), order.end(), less);
         std::vector<bool> keep(items.size(), false);
         for (std::size_t k = 0; k < order.size(); ++k)
-                keep[order[k]] = k == 0 || items[order[k - 1]] < items[order[k]];
+                keep[order[k]] = k == 0 || less(order[k - 1], order[k]);
         std::size_t kept = 0;
         for (std::size_t i = 0; i < items.size(); ++i) {
                 if (!keep[i])

@@ -444,8 +444,10 @@ std::vector<std::pair<size_t, size_t>> overlapping_subnets(const std::vector<Ipv
         for (size_t i = 0; i < subnets.size(); ++i)
                 if (subnets[i] != everything)  // /0 contains all: its own error
                         order.push_back(i);
+        // (Plain numbers: see sort_key() in config-schema.hpp.)
         const auto key = [&](size_t i) {
-                return std::pair{subnets[i].network().address(), subnets[i].prefix_len()};
+                return std::pair{subnets[i].network().address().host_order(),
+                                 subnets[i].prefix_len()};
         };
         std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return key(a) < key(b); });
         std::vector<size_t> enclosing;
