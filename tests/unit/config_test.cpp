@@ -199,7 +199,7 @@ TEST_CASE("syntax errors carry FILE:LINE", "[config]") {
                 {"# header comes later\n\nPublic=eth0\nPrivate=eth1\n[Interfaces]\n",
                  {"f.conf:3: assignment outside of any section",
                   "f.conf:4: assignment outside of any section"}},
-                {"[Interfaces]\ngarbage\n", {"f.conf:2: missing '=' in line"}},
+                {"[Interfaces]\ngarbage\n", {"f.conf:2: missing '=' in line 'garbage'"}},
                 {"[Interfaces]\n=eth0\n", {"f.conf:2: missing key name before '='"}},
                 {"[Interfaces]\n  = eth0\n", {"f.conf:2: missing key name before '='"}},
                 {"[Interfaces\nPublic=eth0\n",
@@ -217,7 +217,8 @@ TEST_CASE("syntax errors carry FILE:LINE", "[config]") {
                  {"f.conf:1: unknown section [Foo]", "f.conf:3: unknown section [Foo]"}},
                 // Syntax errors are still syntax errors inside an unknown section.
                 {"[Foo]\nno equals sign\n",
-                 {"f.conf:1: unknown section [Foo]", "f.conf:2: missing '=' in line"}},
+                 {"f.conf:1: unknown section [Foo]",
+                  "f.conf:2: missing '=' in line 'no equals sign'"}},
                 {"[Interfaces]\nPublc=eth0\n",
                  {"f.conf:2: unknown key 'Publc' in section [Interfaces]"}},
                 {"[Interfaces]\npublic=eth0\n",
@@ -439,7 +440,7 @@ TEST_CASE("all errors are reported, in order, across files", "[config]") {
                       "names cannot contain whitespace",
                       "/etc/natd/natd.conf:6: invalid time span '5 parsecs' in WaitTimeoutSec=: "
                       "unknown unit 'parsecs'",
-                      "/etc/natd/natd.conf:7: missing '=' in line",
+                      "/etc/natd/natd.conf:7: missing '=' in line 'garbage'",
                       "/etc/natd/natd.conf:9: invalid CIDR '10.0.0.0/33' in Subnets=: prefix "
                       "length must be 0..32",
                       "/etc/natd/natd.conf:9: '10.0.1.5/24' in Subnets= has host bits set; did "
@@ -951,4 +952,179 @@ TEST_CASE("[HighAvailability]: a pair needs its peer, floating address and route
                 CHECK(parse_ok({{"a.conf", pair + "Preempt=" + yes + "\n"}}).ha_preempt);
         for (const char* no : {"no", "false", "off", "0"})
                 CHECK_FALSE(parse_ok({{"a.conf", pair + "Preempt=" + no + "\n"}}).ha_preempt);
+}
+
+// --- hostile input (tests/hostile/ has the files; these pin the behaviour) ---
+
+namespace {
+
+// Every overlapping pair (i < j) by comparing all of them: the reference
+// overlapping_subnets() must agree with.
+std::vector<std::pair<size_t, size_t>> overlapping_pairs_slowly(const std::vector<Ipv4Cidr>& s) {
+        std::vector<std::pair<size_t, size_t>> pairs;
+        const Ipv4Cidr everything{};
+        for (size_t j = 0; j < s.size(); ++j)
+                for (size_t i = 0; i < j; ++i)
+                        if (s[i] != everything && s[j] != everything && s[i].overlaps(s[j]))
+                                pairs.emplace_back(i, j);
+        return pairs;
+}
+
+std::vector<Ipv4Cidr> cidrs(const Strings& texts) {
+        std::vector<Ipv4Cidr> v;
+        for (const auto& t : texts)
+                v.push_back(Ipv4Cidr::parse(t).value());
+        return v;
+}
+
+using Pairs = std::vector<std::pair<size_t, size_t>>;
+
+}  // namespace
+
+TEST_CASE("overlapping_subnets: sort and sweep finds exactly the overlapping pairs", "[config]") {
+        using natd::overlapping_subnets;
+        // Overlaps found, in the order (later, earlier).
+        CHECK(overlapping_subnets(cidrs({"10.0.1.0/24", "10.0.0.0/16"})) == Pairs{{0, 1}});
+        CHECK(overlapping_subnets(cidrs({"10.0.0.0/16", "10.0.1.0/24"})) == Pairs{{0, 1}});
+        // Adjacent blocks touch but do not overlap, whatever their order.
+        CHECK(overlapping_subnets(cidrs({"10.0.1.0/24", "10.0.0.0/24", "10.0.2.0/23", "10.0.4.0/22",
+                                         "9.255.255.255/32"}))
+                      .empty());
+        // Nested three deep: every pair, not only neighbours.
+        CHECK(overlapping_subnets(cidrs({"10.1.2.0/24", "10.0.0.0/8", "10.1.0.0/16"})) ==
+              Pairs{{0, 1}, {0, 2}, {1, 2}});
+        // A block beside a nest: only the nest's pairs.
+        CHECK(overlapping_subnets(cidrs({"10.0.0.0/8", "11.0.0.0/8", "10.255.255.255/32",
+                                         "11.0.0.0/32"})) == Pairs{{0, 2}, {1, 3}});
+        // Identical blocks contain each other (parse_config drops such
+        // duplicates before; the function itself still sees them).
+        CHECK(overlapping_subnets(cidrs({"10.0.1.0/24", "10.0.1.0/24"})) == Pairs{{0, 1}});
+        // The same network with different lengths: the /16 contains the /24.
+        CHECK(overlapping_subnets(cidrs({"10.0.0.0/24", "10.0.0.0/16"})) == Pairs{{0, 1}});
+        // /0 has an error of its own and is left out.
+        CHECK(overlapping_subnets(cidrs({"0.0.0.0/0", "10.0.0.0/8"})).empty());
+        CHECK(overlapping_subnets({}).empty());
+
+        // Random blocks in a small range, so that many overlap: the same
+        // pairs as comparing every pair.
+        std::mt19937 random(20261204);
+        for (int round = 0; round < 50; ++round) {
+                std::vector<Ipv4Cidr> subnets;
+                const auto n = std::uniform_int_distribution<int>(0, 120)(random);
+                for (int k = 0; k < n; ++k) {
+                        const auto len = std::uniform_int_distribution<unsigned>(16, 30)(random);
+                        const auto host =
+                                std::uniform_int_distribution<uint32_t>(0, 0xffff)(random);
+                        subnets.push_back(
+                                Ipv4Cidr{Ipv4Address{(10U << 24) | (host << 8)}, len}.network());
+                }
+                CAPTURE(round, n);
+                CHECK(overlapping_subnets(subnets) == overlapping_pairs_slowly(subnets));
+        }
+}
+
+TEST_CASE("100,000 subnets: duplicates dropped, the one overlap named", "[config]") {
+        // 10.0.0.0/28, 10.0.0.16/28, ...: 100,000 adjacent blocks, one a line,
+        // each of them twice (the second time in a second file), then one /29
+        // inside block 20480 (10.5.0.0/28).
+        std::string first = "[Routes]\n";
+        std::string second = "[Routes]\n";
+        for (uint32_t i = 0; i < 100000; ++i) {
+                const std::string line =
+                        "Subnets=" + Ipv4Cidr{Ipv4Address{(10U << 24) + i * 16}, 28}.str() + "\n";
+                first += line;
+                second += line;
+        }
+        second += "Subnets=10.5.0.8/29\n";
+        const auto load = parse_config({{"a.conf", first}, {"b.conf", second}});
+        REQUIRE(load.config.subnets.size() == 100001);
+        CHECK(load.config.subnets[20480].str() == "10.5.0.0/28");
+        CHECK(load.config.subnets[99999].str() == "10.24.105.240/28");
+        // The origins follow the items kept: the first file's lines.
+        const auto& at = load.origins[natd::config_key_index<&Config::subnets>()].items;
+        REQUIRE(at.size() == 100001);
+        CHECK(at[20480].str() == "a.conf:20482");
+        CHECK(at[100000].str() == "b.conf:100002");
+        CHECK(error_strings(load) ==
+              Strings{"b.conf:100002: subnets 10.5.0.0/28 (a.conf:20482) and 10.5.0.8/29 "
+                      "overlap; list each network once"});
+}
+
+TEST_CASE("a NUL byte is an error at its line; the lines after it are read", "[config]") {
+        using namespace std::string_literals;
+        CHECK(errors_of(
+                      {{"f.conf", "[Interfaces]\nPublic=ens5\0ens7\nPrivate=ens6\nBogus=1\n"s}}) ==
+              Strings{"f.conf:2: NUL byte at column 12: a configuration file is text; line not "
+                      "read",
+                      "f.conf:4: unknown key 'Bogus' in section [Interfaces]"});
+        // In a comment, and as the whole file.
+        CHECK(errors_of({{"f.conf", "# x\0\n"s}}) ==
+              Strings{"f.conf:1: NUL byte at column 4: a configuration file is text; line not "
+                      "read"});
+        CHECK(errors_of({{"f.conf", std::string(16, '\0')}}) ==
+              Strings{"f.conf:1: NUL byte at column 1: a configuration file is text; line not "
+                      "read"});
+}
+
+TEST_CASE("a line ending in a backslash is refused, not taken as part of the value", "[config]") {
+        CHECK(errors_of({{"f.conf", "[Interfaces]\nPublic=ens5\\"}}) ==
+              Strings{"f.conf:2: line ends in '\\': continuation lines are not supported, "
+                      "write the assignment on one line"});
+        CHECK(errors_of({{"f.conf", "[Routes]\nSubnets=10.0.2.0/24 \\\n  10.0.3.0/24\n"}}) ==
+              Strings{"f.conf:2: line ends in '\\': continuation lines are not supported, "
+                      "write the assignment on one line",
+                      "f.conf:3: missing '=' in line '10.0.3.0/24'"});
+        // A comment may end in one.
+        CHECK(errors_of({{"f.conf", "# see C:\\\n"}}).empty());
+}
+
+TEST_CASE("CRLF, a BOM, trailing blanks, repeated sections are normalised", "[config]") {
+        const Config expected = [] {
+                Config c;
+                c.public_selector = Selector::parse("ens5").value();
+                c.private_selector = Selector::parse("ens6").value();
+                c.subnets = {Ipv4Cidr::parse("10.0.2.0/24").value(),
+                             Ipv4Cidr::parse("10.0.3.0/24").value()};
+                return c;
+        }();
+        for (const std::string text : {
+                     "[Interfaces]\r\nPublic=ens5\r\nPrivate=ens6\r\n[Routes]\r\n"
+                     "Subnets=10.0.2.0/24 10.0.3.0/24\r\n",
+                     "\xEF\xBB\xBF[Interfaces]\nPublic=ens5\nPrivate=ens6\n[Routes]\n"
+                     "Subnets=10.0.2.0/24 10.0.3.0/24",
+                     "[Interfaces] \t\nPublic=ens5 \t \n\tPrivate = ens6\t\n[Routes]\n"
+                     "Subnets=10.0.2.0/24\t10.0.3.0/24 \n",
+                     "[Interfaces]\nPublic=ens5\n[Routes]\nSubnets=10.0.2.0/24\n"
+                     "[Interfaces]\nPrivate=ens6\n[Routes]\nSubnets=10.0.3.0/24\n",
+             }) {
+                CAPTURE(text);
+                CHECK(parse_ok({{"f.conf", text}}) == expected);
+        }
+}
+
+TEST_CASE("what an error quotes is printable and bounded", "[config]") {
+        using namespace std::string_literals;
+        // Control characters, DEL, non-UTF-8 and invisible UTF-8 as \xNN.
+        CHECK(ConfigError{"f.conf", 2, "a\x1b[31mb\x7f\xff\xc2\xa0\tc\rd\0e"s}.str() ==
+              "f.conf:2: a\\x1b[31mb\\x7f\\xff\\xc2\\xa0\\x09c\\x0dd\\x00e");
+        CHECK(ConfigError{"natd.conf.d/a\nb.conf", 0, "x"}.str() == "natd.conf.d/a\\x0ab.conf: x");
+        CHECK(errors_of({{"f.conf", "[Interfaces]\nPublic=ens\xff"
+                                    "5\n"}}) ==
+              Strings{"f.conf:2: invalid selector 'ens\\xff5' in Public=: interface names "
+                      "must be printable ASCII"});
+        CHECK(errors_of({{"f.conf", "\xEF\xBB\xBF\xEF\xBB\xBF[Interfaces]\n"}}) ==
+              Strings{"f.conf:1: missing '=' in line '\\xef\\xbb\\xbf[Interfaces]'"});
+
+        // A 1 MB value: the message keeps its start and its reason.
+        const auto errors =
+                errors_of({{"f.conf", "[Interfaces]\nPublic=" + std::string(1000000, 'a') + "\n"}});
+        REQUIRE(errors.size() == 1);
+        CHECK(errors[0].size() < 1100);
+        CHECK(errors[0].starts_with("f.conf:2: invalid selector 'aaaa"));
+        CHECK(errors[0].find("[... 999") != std::string::npos);
+        CHECK(errors[0].ends_with("aaaa' in Public=: interface names and altnames are at most 127 "
+                                  "characters"));
+        // Up to 1024 bytes a message is whole.
+        const std::string whole(1024, 'm');
+        CHECK(ConfigError{"f", 1, whole}.str() == "f:1: " + whole);
 }

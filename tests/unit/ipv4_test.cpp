@@ -73,6 +73,9 @@ TEST_CASE("Ipv4Address::parse rejects everything else with a reason", "[ipv4]") 
                 {"1.2.3.4/24", "octet '4/24' is not a decimal number"},
                 {"0x1.2.3.4", "octet '0x1' is not a decimal number"},
                 {"1.2.3.a", "octet 'a' is not a decimal number"},
+                // IPv6 where IPv4 belongs is named as such.
+                {"fe80::1", "an IPv6 address; natd handles IPv4 only"},
+                {"::ffff:10.0.0.1", "an IPv6 address; natd handles IPv4 only"},
         };
         for (const auto& row : rows) {
                 CAPTURE(row.text);

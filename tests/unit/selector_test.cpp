@@ -90,6 +90,10 @@ TEST_CASE("Selector::parse rejects what cannot name an interface", "[selector]")
                 {"eth0\t", "invalid selector 'eth0\t': interface names cannot contain whitespace"},
                 {"eth0\n", "invalid selector 'eth0\n': interface names cannot contain whitespace"},
                 {"eth/0", "invalid selector 'eth/0': interface names cannot contain '/'"},
+                {"\"ens5\"", "invalid selector '\"ens5\"': quotes are not part of an interface "
+                             "name; write it without them"},
+                {"'ens5'", "invalid selector ''ens5'': quotes are not part of an interface name; "
+                           "write it without them"},
                 {std::string("eth\x01", 4),
                  "invalid selector 'eth\x01': interface names must be printable ASCII"},
                 {"eth\x7f", "invalid selector 'eth\x7f': interface names must be printable ASCII"},
