@@ -121,6 +121,12 @@ std::optional<KernelRoute> parse_route_message(const nlmsghdr* reply) {
         r.protocol = rtm->rtm_protocol;
         r.onlink = (rtm->rtm_flags & RTNH_F_ONLINK) != 0;
         for_each_attribute(reply, sizeof(*rtm), [&](const nlattr* attr) {
+                // Every attribute read here is a u32. mnl_attr_parse() only
+                // checks that an attribute fits the message, not that its
+                // payload is 4 bytes: reading a shorter one would read the
+                // bytes after it (the next attribute, or past the message).
+                if (mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
+                        return;
                 switch (mnl_attr_get_type(attr)) {
                 case RTA_TABLE:
                         table = mnl_attr_get_u32(attr);
