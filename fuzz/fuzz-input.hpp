@@ -43,9 +43,11 @@ inline std::vector<std::string_view> split(std::string_view text, std::string_vi
 // loop gives; control messages (NLMSG_ERROR, NLMSG_DONE, ...) are mnl_cb_run's
 // own and never reach a parser. Nothing else is trusted: the family header
 // and the attributes inside are the fuzzer's. Each message is copied to a
-// heap buffer of exactly nlmsg_len bytes, so AddressSanitizer reports a
+// heap buffer of exactly its aligned length, so AddressSanitizer reports a
 // parser that reads past the message's end (in the real receive buffer
-// that read would silently see the next message).
+// that read would silently see the next message). Reads inside libmnl and
+// libnftnl are not instrumented: a parser that lets libmnl read past an
+// attribute (mnl_attr_get_u32() of a shorter one) is not seen this way.
 template <typename Parse>
 void for_each_netlink_message(const uint8_t* data, size_t size, Parse&& parse) {
         if (size > static_cast<size_t>(INT32_MAX))  // libmnl counts in int
@@ -67,7 +69,11 @@ void for_each_netlink_message(const uint8_t* data, size_t size, Parse&& parse) {
                         break;
                 if (nlh->nlmsg_type < NLMSG_MIN_TYPE)
                         continue;
-                std::unique_ptr<char[]> one(new char[nlh->nlmsg_len]);
+                // libmnl bounds attributes by the message's aligned end
+                // (mnl_nlmsg_get_payload_tail()), so the copy keeps the up
+                // to 3 bytes of padding the kernel's buffer has, zeroed.
+                const size_t aligned = MNL_ALIGN(nlh->nlmsg_len);
+                std::unique_ptr<char[]> one(new char[aligned]());
                 std::memcpy(one.get(), nlh, nlh->nlmsg_len);
                 parse(reinterpret_cast<const nlmsghdr*>(one.get()));
         }
