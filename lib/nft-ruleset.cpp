@@ -472,6 +472,15 @@ int read_counter(nftnl_expr* e, void* data) {
         return MNL_CB_OK;
 }
 
+// libnftnl's getters return null for an attribute the message did not
+// carry; a std::string made from null is undefined behaviour (a crash in
+// strlen). The kernel always sends a chain's table and name, and a base
+// chain's type, but the read-back trusts no message to: an absent one
+// reads as empty, which compare_ruleset() then reports as a difference.
+std::string text_of(const char* attribute) {
+        return attribute != nullptr ? std::string(attribute) : std::string();
+}
+
 std::string read_comment(const nftnl_rule* r) {
         if (!nftnl_rule_is_set(r, NFTNL_RULE_USERDATA))
                 return {};
@@ -613,15 +622,15 @@ bool parse_chain_message(const nlmsghdr* reply, const std::string& table, Kernel
         NftnlChainPtr c(nftnl_chain_alloc());
         if (!c || nftnl_chain_nlmsg_parse(reply, c.get()) < 0)
                 return false;
-        if (table != nftnl_chain_get_str(c.get(), NFTNL_CHAIN_TABLE))
+        if (table != text_of(nftnl_chain_get_str(c.get(), NFTNL_CHAIN_TABLE)))
                 return true;
         KernelChain kc;
-        kc.name = nftnl_chain_get_str(c.get(), NFTNL_CHAIN_NAME);
+        kc.name = text_of(nftnl_chain_get_str(c.get(), NFTNL_CHAIN_NAME));
         kc.base = nftnl_chain_is_set(c.get(), NFTNL_CHAIN_HOOKNUM);
         if (kc.base) {
                 kc.hook = nftnl_chain_get_u32(c.get(), NFTNL_CHAIN_HOOKNUM);
                 kc.priority = nftnl_chain_get_s32(c.get(), NFTNL_CHAIN_PRIO);
-                kc.type = nftnl_chain_get_str(c.get(), NFTNL_CHAIN_TYPE);
+                kc.type = text_of(nftnl_chain_get_str(c.get(), NFTNL_CHAIN_TYPE));
                 kc.policy = nftnl_chain_get_u32(c.get(), NFTNL_CHAIN_POLICY);
         }
         kernel.chains.push_back(std::move(kc));
@@ -632,10 +641,10 @@ bool parse_rule_message(const nlmsghdr* reply, const std::string& table, KernelR
         NftnlRulePtr r(nftnl_rule_alloc());
         if (!r || nftnl_rule_nlmsg_parse(reply, r.get()) < 0)
                 return false;
-        if (table != nftnl_rule_get_str(r.get(), NFTNL_RULE_TABLE))
+        if (table != text_of(nftnl_rule_get_str(r.get(), NFTNL_RULE_TABLE)))
                 return true;
         KernelRule kr;
-        kr.chain = nftnl_rule_get_str(r.get(), NFTNL_RULE_CHAIN);
+        kr.chain = text_of(nftnl_rule_get_str(r.get(), NFTNL_RULE_CHAIN));
         kr.handle = nftnl_rule_get_u64(r.get(), NFTNL_RULE_HANDLE);
         kr.comment = read_comment(r.get());
         nftnl_expr_foreach(r.get(), render_expr, &kr.expressions);

@@ -5,7 +5,10 @@
 
 #include <catch2/catch.hpp>
 #include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/common.h>
 #include <libnftnl/rule.h>
+#include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 
@@ -615,4 +618,28 @@ TEST_CASE("A ruleset of hundreds of source CIDRs is one well-formed batch, howev
         CHECK(rules == plan.rules.size());
         CHECK(rules >= 2000);
         CHECK(batch.acked.size() == messages - 2);  // all but BEGIN and END
+}
+
+// Found by fuzz-nft-ruleset (fuzz/regressions/nft-ruleset/): libnftnl's
+// getters return null for an attribute the message lacks, and the
+// read-back made std::strings of them.
+TEST_CASE("Chain and rule messages without their names read as empty, not a crash", "[nft]") {
+        std::array<char, 4096> buf{};
+        natd::NftnlChainPtr chain(nftnl_chain_alloc());
+        nftnl_chain_set_str(chain.get(), NFTNL_CHAIN_TABLE, "natd");
+        nftnl_chain_set_u32(chain.get(), NFTNL_CHAIN_HOOKNUM, 2);  // a base chain, no type
+        auto* nlh = nftnl_nlmsg_build_hdr(buf.data(), NFT_MSG_NEWCHAIN, NFPROTO_IPV4, 0, 1);
+        nftnl_chain_nlmsg_build_payload(nlh, chain.get());
+        natd::KernelRuleset kernel;
+        REQUIRE(natd::parse_chain_message(nlh, "natd", kernel));
+        REQUIRE(kernel.chains.size() == 1);
+        CHECK(kernel.chains[0].name.empty());
+        CHECK(kernel.chains[0].base);
+        CHECK(kernel.chains[0].type.empty());
+
+        natd::NftnlRulePtr rule(nftnl_rule_alloc());  // no table, no chain
+        nlh = nftnl_nlmsg_build_hdr(buf.data(), NFT_MSG_NEWRULE, NFPROTO_IPV4, 0, 2);
+        nftnl_rule_nlmsg_build_payload(nlh, rule.get());
+        REQUIRE(natd::parse_rule_message(nlh, "natd", kernel));
+        CHECK(kernel.rules.empty());  // not natd's table
 }
