@@ -486,19 +486,28 @@ std::string read_comment(const nftnl_rule* r) {
                 return {};
         uint32_t len = 0;
         const void* data = nftnl_rule_get_data(r, NFTNL_RULE_USERDATA, &len);
-        std::string comment;
+        // nftnl_udata_parse() checks that each TLV starts inside the data,
+        // not that its value ends there: a comment whose length runs past
+        // the end (any program may write natd's table) would be read past
+        // it. The end goes with the search, and such a TLV ends it.
+        struct Search {
+                const char* end;
+                std::string comment;
+        } search{static_cast<const char*>(data) + len, {}};
         nftnl_udata_parse(
                 data, len,
                 [](const nftnl_udata* attr, void* out) {
-                        if (nftnl_udata_type(attr) == NFTNL_UDATA_RULE_COMMENT) {
-                                const auto* text = static_cast<const char*>(nftnl_udata_get(attr));
-                                static_cast<std::string*>(out)->assign(
-                                        text, strnlen(text, nftnl_udata_len(attr)));
-                        }
+                        auto* s = static_cast<Search*>(out);
+                        const auto* text = static_cast<const char*>(nftnl_udata_get(attr));
+                        const uint32_t size = nftnl_udata_len(attr);
+                        if (text > s->end || size > static_cast<size_t>(s->end - text))
+                                return -1;
+                        if (nftnl_udata_type(attr) == NFTNL_UDATA_RULE_COMMENT)
+                                s->comment.assign(text, strnlen(text, size));
                         return 0;
                 },
-                &comment);
-        return comment;
+                &search);
+        return search.comment;
 }
 
 // "[ meta load iifname => reg 1 ][ cmp eq ... ]", as libnftnl prints rules.

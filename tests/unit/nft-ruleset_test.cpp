@@ -8,6 +8,7 @@
 #include <libnftnl/chain.h>
 #include <libnftnl/common.h>
 #include <libnftnl/rule.h>
+#include <libnftnl/udata.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -627,7 +628,9 @@ TEST_CASE("Chain and rule messages without their names read as empty, not a cras
         std::array<char, 4096> buf{};
         natd::NftnlChainPtr chain(nftnl_chain_alloc());
         nftnl_chain_set_str(chain.get(), NFTNL_CHAIN_TABLE, "natd");
-        nftnl_chain_set_u32(chain.get(), NFTNL_CHAIN_HOOKNUM, 2);  // a base chain, no type
+        // A base chain (libnftnl sends the hook with both), without a type.
+        nftnl_chain_set_u32(chain.get(), NFTNL_CHAIN_HOOKNUM, 2);
+        nftnl_chain_set_s32(chain.get(), NFTNL_CHAIN_PRIO, 0);
         auto* nlh = nftnl_nlmsg_build_hdr(buf.data(), NFT_MSG_NEWCHAIN, NFPROTO_IPV4, 0, 1);
         nftnl_chain_nlmsg_build_payload(nlh, chain.get());
         natd::KernelRuleset kernel;
@@ -642,4 +645,23 @@ TEST_CASE("Chain and rule messages without their names read as empty, not a cras
         nftnl_rule_nlmsg_build_payload(nlh, rule.get());
         REQUIRE(natd::parse_rule_message(nlh, "natd", kernel));
         CHECK(kernel.rules.empty());  // not natd's table
+}
+
+// Found by fuzz-nft-ruleset (fuzz/regressions/nft-ruleset/): a comment TLV
+// whose length runs past the rule's userdata was read past it.
+TEST_CASE("A rule comment longer than the rule's userdata is not read", "[nft]") {
+        std::array<char, 4096> buf{};
+        natd::NftnlRulePtr rule(nftnl_rule_alloc());
+        nftnl_rule_set_str(rule.get(), NFTNL_RULE_TABLE, "natd");
+        nftnl_rule_set_str(rule.get(), NFTNL_RULE_CHAIN, "forward");
+        // type NFTNL_UDATA_RULE_COMMENT, length 200, 4 bytes of it there.
+        const std::array<uint8_t, 6> userdata{NFTNL_UDATA_RULE_COMMENT, 200, 'n', 'a', 't', 'd'};
+        nftnl_rule_set_data(rule.get(), NFTNL_RULE_USERDATA, userdata.data(), userdata.size());
+        auto* nlh = nftnl_nlmsg_build_hdr(buf.data(), NFT_MSG_NEWRULE, NFPROTO_IPV4, 0, 1);
+        nftnl_rule_nlmsg_build_payload(nlh, rule.get());
+        natd::KernelRuleset kernel;
+        REQUIRE(natd::parse_rule_message(nlh, "natd", kernel));
+        REQUIRE(kernel.rules.size() == 1);
+        CHECK(kernel.rules[0].chain == "forward");
+        CHECK(kernel.rules[0].comment.empty());
 }
