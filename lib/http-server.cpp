@@ -117,6 +117,26 @@ void HttpServer::run() {
         sd_event_source_set_enabled(timer_.get(), SD_EVENT_ONESHOT);
 }
 
+HttpServerAnswer http_server_answer(const HttpServer::Routes& routes, const std::string& url,
+                                    std::string_view method,
+                                    std::map<std::string, std::string> query) {
+        constexpr const char* kText = "text/plain; charset=utf-8";
+        const auto route = routes.find(url);
+        if (route == routes.end()) {
+                std::string served;
+                for (const auto& [path, handler] : routes)
+                        served += (served.empty() ? "" : ", ") + path;
+                return {{404, "Not found: natd serves " + served + " here\n", kText}, nullptr};
+        }
+        if (method != "GET" && method != "HEAD")
+                return {{405, "Method not allowed: GET " + route->first + "\n", kText},
+                        "GET, HEAD"};
+        HttpServerRequest request;
+        request.path = route->first;
+        request.query = std::move(query);
+        return {route->second(request), nullptr};
+}
+
 MHD_Result HttpServer::answer(void* cls, MHD_Connection* connection, const char* url,
                               const char* method, const char* /*version*/,
                               const char* /*upload_data*/, size_t* upload_data_size,
@@ -125,32 +145,18 @@ MHD_Result HttpServer::answer(void* cls, MHD_Connection* connection, const char*
         // A request body (there should be none) is not read: the answer
         // goes out on the first call and MHD discards the rest.
         *upload_data_size = 0;
-        constexpr const char* kText = "text/plain; charset=utf-8";
-        const auto route = self->routes_.find(url);
-        if (route == self->routes_.end()) {
-                std::string served;
-                for (const auto& [path, handler] : self->routes_)
-                        served += (served.empty() ? "" : ", ") + path;
-                return respond(connection, MHD_HTTP_NOT_FOUND,
-                               "Not found: natd serves " + served + " here\n", kText);
-        }
-        if (std::strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
-            std::strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
-                return respond(connection, MHD_HTTP_METHOD_NOT_ALLOWED,
-                               "Method not allowed: GET " + route->first + "\n", kText,
-                               "GET, HEAD");
-        HttpServerRequest request;
-        request.path = route->first;
+        std::map<std::string, std::string> query;
         MHD_get_connection_values(
                 connection, MHD_GET_ARGUMENT_KIND,
-                [](void* query, MHD_ValueKind, const char* key, const char* value) -> MHD_Result {
-                        static_cast<std::map<std::string, std::string>*>(query)->insert_or_assign(
+                [](void* out, MHD_ValueKind, const char* key, const char* value) -> MHD_Result {
+                        static_cast<std::map<std::string, std::string>*>(out)->insert_or_assign(
                                 key, value != nullptr ? value : "");
                         return MHD_YES;
                 },
-                &request.query);
-        const HttpServerResponse response = route->second(request);
-        return respond(connection, response.status, response.body, response.content_type.c_str());
+                &query);
+        const HttpServerAnswer a = http_server_answer(self->routes_, url, method, std::move(query));
+        return respond(connection, a.response.status, a.response.body,
+                       a.response.content_type.c_str(), a.allow);
 }
 
 void HttpServer::log(void* cls, const char* format, va_list args) {

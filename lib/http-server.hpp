@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <systemd/sd-event.h>
@@ -72,5 +73,17 @@ private:
         SdEventSourcePtr io_;
         SdEventSourcePtr timer_;
 };
+
+// natd's part of answering a request libmicrohttpd has parsed: METHOD on
+// URL (the path, without the query) with the query's decoded arguments. 404
+// naming the paths served, 405 for anything but GET and HEAD (with the Allow
+// header's value), otherwise the route's handler. Pure, for the fuzz target.
+struct HttpServerAnswer {
+        HttpServerResponse response;
+        const char* allow = nullptr;  // the Allow header, when not null
+};
+HttpServerAnswer http_server_answer(const HttpServer::Routes& routes, const std::string& url,
+                                    std::string_view method,
+                                    std::map<std::string, std::string> query);
 
 }  // namespace natd

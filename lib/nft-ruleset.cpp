@@ -472,24 +472,42 @@ int read_counter(nftnl_expr* e, void* data) {
         return MNL_CB_OK;
 }
 
+// libnftnl's getters return null for an attribute the message did not
+// carry; a std::string made from null is undefined behaviour (a crash in
+// strlen). The kernel always sends a chain's table and name, and a base
+// chain's type, but the read-back trusts no message to: an absent one
+// reads as empty, which compare_ruleset() then reports as a difference.
+std::string text_of(const char* attribute) {
+        return attribute != nullptr ? std::string(attribute) : std::string();
+}
+
 std::string read_comment(const nftnl_rule* r) {
         if (!nftnl_rule_is_set(r, NFTNL_RULE_USERDATA))
                 return {};
         uint32_t len = 0;
         const void* data = nftnl_rule_get_data(r, NFTNL_RULE_USERDATA, &len);
-        std::string comment;
+        // nftnl_udata_parse() checks that each TLV starts inside the data,
+        // not that its value ends there: a comment whose length runs past
+        // the end (any program may write natd's table) would be read past
+        // it. The end goes with the search, and such a TLV ends it.
+        struct Search {
+                const char* end;
+                std::string comment;
+        } search{static_cast<const char*>(data) + len, {}};
         nftnl_udata_parse(
                 data, len,
                 [](const nftnl_udata* attr, void* out) {
-                        if (nftnl_udata_type(attr) == NFTNL_UDATA_RULE_COMMENT) {
-                                const auto* text = static_cast<const char*>(nftnl_udata_get(attr));
-                                static_cast<std::string*>(out)->assign(
-                                        text, strnlen(text, nftnl_udata_len(attr)));
-                        }
+                        auto* s = static_cast<Search*>(out);
+                        const auto* text = static_cast<const char*>(nftnl_udata_get(attr));
+                        const uint32_t size = nftnl_udata_len(attr);
+                        if (text > s->end || size > static_cast<size_t>(s->end - text))
+                                return -1;
+                        if (nftnl_udata_type(attr) == NFTNL_UDATA_RULE_COMMENT)
+                                s->comment.assign(text, strnlen(text, size));
                         return 0;
                 },
-                &comment);
-        return comment;
+                &search);
+        return search.comment;
 }
 
 // "[ meta load iifname => reg 1 ][ cmp eq ... ]", as libnftnl prints rules.
@@ -599,6 +617,51 @@ Status delete_ruleset(NetlinkSocket& nfnl, const std::string& table) {
                                   [&] { return delete_ruleset_unguarded(nfnl, table); });
 }
 
+bool parse_table_message(const nlmsghdr* reply, KernelRuleset& kernel) {
+        NftnlTablePtr parsed(nftnl_table_alloc());
+        if (!parsed || nftnl_table_nlmsg_parse(reply, parsed.get()) < 0)
+                return false;
+        kernel.present = true;
+        if (nftnl_table_is_set(parsed.get(), NFTNL_TABLE_FLAGS))
+                kernel.flags = nftnl_table_get_u32(parsed.get(), NFTNL_TABLE_FLAGS);
+        return true;
+}
+
+bool parse_chain_message(const nlmsghdr* reply, const std::string& table, KernelRuleset& kernel) {
+        NftnlChainPtr c(nftnl_chain_alloc());
+        if (!c || nftnl_chain_nlmsg_parse(reply, c.get()) < 0)
+                return false;
+        if (table != text_of(nftnl_chain_get_str(c.get(), NFTNL_CHAIN_TABLE)))
+                return true;
+        KernelChain kc;
+        kc.name = text_of(nftnl_chain_get_str(c.get(), NFTNL_CHAIN_NAME));
+        kc.base = nftnl_chain_is_set(c.get(), NFTNL_CHAIN_HOOKNUM);
+        if (kc.base) {
+                kc.hook = nftnl_chain_get_u32(c.get(), NFTNL_CHAIN_HOOKNUM);
+                kc.priority = nftnl_chain_get_s32(c.get(), NFTNL_CHAIN_PRIO);
+                kc.type = text_of(nftnl_chain_get_str(c.get(), NFTNL_CHAIN_TYPE));
+                kc.policy = nftnl_chain_get_u32(c.get(), NFTNL_CHAIN_POLICY);
+        }
+        kernel.chains.push_back(std::move(kc));
+        return true;
+}
+
+bool parse_rule_message(const nlmsghdr* reply, const std::string& table, KernelRuleset& kernel) {
+        NftnlRulePtr r(nftnl_rule_alloc());
+        if (!r || nftnl_rule_nlmsg_parse(reply, r.get()) < 0)
+                return false;
+        if (table != text_of(nftnl_rule_get_str(r.get(), NFTNL_RULE_TABLE)))
+                return true;
+        KernelRule kr;
+        kr.chain = text_of(nftnl_rule_get_str(r.get(), NFTNL_RULE_CHAIN));
+        kr.handle = nftnl_rule_get_u64(r.get(), NFTNL_RULE_HANDLE);
+        kr.comment = read_comment(r.get());
+        nftnl_expr_foreach(r.get(), render_expr, &kr.expressions);
+        nftnl_expr_foreach(r.get(), read_counter, &kr);
+        kernel.rules.push_back(std::move(kr));
+        return true;
+}
+
 Result<KernelRuleset> read_ruleset(NetlinkSocket& nfnl, const std::string& table) {
         return without_exceptions("read table ip " + table,
                                   [&] { return read_ruleset_unguarded(nfnl, table); });
@@ -644,13 +707,7 @@ Result<KernelRuleset> read_ruleset_unguarded(NetlinkSocket& nfnl, const std::str
                                           nfnl.next_seq());
         nftnl_table_nlmsg_build_payload(nlh, t.get());
         Status s = nfnl.request(nlh, [&](const nlmsghdr* reply) {
-                NftnlTablePtr parsed(nftnl_table_alloc());
-                if (!parsed || nftnl_table_nlmsg_parse(reply, parsed.get()) < 0)
-                        return MNL_CB_ERROR;
-                kernel.present = true;
-                if (nftnl_table_is_set(parsed.get(), NFTNL_TABLE_FLAGS))
-                        kernel.flags = nftnl_table_get_u32(parsed.get(), NFTNL_TABLE_FLAGS);
-                return MNL_CB_OK;
+                return parse_table_message(reply, kernel) ? MNL_CB_OK : MNL_CB_ERROR;
         });
         if (!s.ok()) {
                 if (s.failure().is(ENOENT))
@@ -664,22 +721,7 @@ Result<KernelRuleset> read_ruleset_unguarded(NetlinkSocket& nfnl, const std::str
                                     nfnl.next_seq());
         nftnl_chain_nlmsg_build_payload(nlh, chain_filter.get());
         s = nfnl.request(nlh, [&](const nlmsghdr* reply) {
-                NftnlChainPtr c(nftnl_chain_alloc());
-                if (nftnl_chain_nlmsg_parse(reply, c.get()) < 0)
-                        return MNL_CB_ERROR;
-                if (table != nftnl_chain_get_str(c.get(), NFTNL_CHAIN_TABLE))
-                        return MNL_CB_OK;
-                KernelChain kc;
-                kc.name = nftnl_chain_get_str(c.get(), NFTNL_CHAIN_NAME);
-                kc.base = nftnl_chain_is_set(c.get(), NFTNL_CHAIN_HOOKNUM);
-                if (kc.base) {
-                        kc.hook = nftnl_chain_get_u32(c.get(), NFTNL_CHAIN_HOOKNUM);
-                        kc.priority = nftnl_chain_get_s32(c.get(), NFTNL_CHAIN_PRIO);
-                        kc.type = nftnl_chain_get_str(c.get(), NFTNL_CHAIN_TYPE);
-                        kc.policy = nftnl_chain_get_u32(c.get(), NFTNL_CHAIN_POLICY);
-                }
-                kernel.chains.push_back(std::move(kc));
-                return MNL_CB_OK;
+                return parse_chain_message(reply, table, kernel) ? MNL_CB_OK : MNL_CB_ERROR;
         });
         if (!s.ok())
                 return s.failure().wrapped("Could not list chains of table ip " + table);
@@ -690,19 +732,7 @@ Result<KernelRuleset> read_ruleset_unguarded(NetlinkSocket& nfnl, const std::str
                                     nfnl.next_seq());
         nftnl_rule_nlmsg_build_payload(nlh, rule_filter.get());
         s = nfnl.request(nlh, [&](const nlmsghdr* reply) {
-                NftnlRulePtr r(nftnl_rule_alloc());
-                if (nftnl_rule_nlmsg_parse(reply, r.get()) < 0)
-                        return MNL_CB_ERROR;
-                if (table != nftnl_rule_get_str(r.get(), NFTNL_RULE_TABLE))
-                        return MNL_CB_OK;
-                KernelRule kr;
-                kr.chain = nftnl_rule_get_str(r.get(), NFTNL_RULE_CHAIN);
-                kr.handle = nftnl_rule_get_u64(r.get(), NFTNL_RULE_HANDLE);
-                kr.comment = read_comment(r.get());
-                nftnl_expr_foreach(r.get(), render_expr, &kr.expressions);
-                nftnl_expr_foreach(r.get(), read_counter, &kr);
-                kernel.rules.push_back(std::move(kr));
-                return MNL_CB_OK;
+                return parse_rule_message(reply, table, kernel) ? MNL_CB_OK : MNL_CB_ERROR;
         });
         if (!s.ok())
                 return s.failure().wrapped("Could not list rules of table ip " + table);

@@ -64,6 +64,14 @@ struct KernelRuleset {
 
 Result<KernelRuleset> read_ruleset(NetlinkSocket& nfnl, const std::string& table);
 
+// Pure: one reply message of read_ruleset()'s GETTABLE, GETCHAIN and GETRULE
+// requests, added to `kernel` (chains and rules of other tables than `table`
+// are skipped); false when libnftnl cannot parse it, and read_ruleset()
+// fails then.
+bool parse_table_message(const nlmsghdr* reply, KernelRuleset& kernel);
+bool parse_chain_message(const nlmsghdr* reply, const std::string& table, KernelRuleset& kernel);
+bool parse_rule_message(const nlmsghdr* reply, const std::string& table, KernelRuleset& kernel);
+
 // Every difference between the plan and the kernel, one sentence each;
 // empty when the kernel holds exactly the plan.
 std::vector<std::string> compare_ruleset(const RulesetPlan& plan, const KernelRuleset& kernel);

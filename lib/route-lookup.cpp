@@ -29,11 +29,16 @@ RouteAnswer lookup_route(NetlinkSocket& rtnl, const RouteQuery& query) {
 
         RouteAnswer answer;
         Status s = rtnl.request(nlh, [&](const nlmsghdr* reply) {
-                if (reply->nlmsg_type != RTM_NEWROUTE)
+                // As parse_route_message() (route.cpp): no read past a
+                // short message or a short u32 attribute.
+                if (reply->nlmsg_type != RTM_NEWROUTE ||
+                    reply->nlmsg_len < mnl_nlmsg_size(sizeof(rtmsg)))
                         return MNL_CB_OK;
                 const auto* r = static_cast<const rtmsg*>(mnl_nlmsg_get_payload(reply));
                 answer.type = r->rtm_type;
                 for_each_attribute(reply, sizeof(*r), [&](const nlattr* attr) {
+                        if (mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
+                                return;
                         switch (mnl_attr_get_type(attr)) {
                         case RTA_OIF:
                                 answer.output_ifindex = static_cast<int>(mnl_attr_get_u32(attr));

@@ -105,46 +105,61 @@ Status remove_route(NetlinkSocket& rtnl, const KernelRoute& route) {
         return Ok{};
 }
 
+std::optional<KernelRoute> parse_route_message(const nlmsghdr* reply) {
+        if (reply->nlmsg_type != RTM_NEWROUTE)
+                return std::nullopt;
+        // A message too short for its rtmsg is not read past its end: the
+        // kernel never sends one, but this function trusts no length.
+        if (reply->nlmsg_len < mnl_nlmsg_size(sizeof(rtmsg)))
+                return std::nullopt;
+        const auto* rtm = static_cast<const rtmsg*>(mnl_nlmsg_get_payload(reply));
+        if (rtm->rtm_family != AF_INET || rtm->rtm_type != RTN_UNICAST)
+                return std::nullopt;
+        KernelRoute r;
+        uint32_t table = rtm->rtm_table;
+        uint32_t dst = 0;
+        r.protocol = rtm->rtm_protocol;
+        r.onlink = (rtm->rtm_flags & RTNH_F_ONLINK) != 0;
+        for_each_attribute(reply, sizeof(*rtm), [&](const nlattr* attr) {
+                // Every attribute read here is a u32. mnl_attr_parse() only
+                // checks that an attribute fits the message, not that its
+                // payload is 4 bytes: reading a shorter one would read the
+                // bytes after it (the next attribute, or past the message).
+                if (mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
+                        return;
+                switch (mnl_attr_get_type(attr)) {
+                case RTA_TABLE:
+                        table = mnl_attr_get_u32(attr);
+                        break;
+                case RTA_DST:
+                        dst = mnl_attr_get_u32(attr);
+                        break;
+                case RTA_GATEWAY:
+                        r.gateway = Ipv4Address::from_network(mnl_attr_get_u32(attr));
+                        break;
+                case RTA_OIF:
+                        r.ifindex = static_cast<int>(mnl_attr_get_u32(attr));
+                        break;
+                case RTA_PRIORITY:
+                        r.priority = mnl_attr_get_u32(attr);
+                        break;
+                default:
+                        break;
+                }
+        });
+        if (table != RT_TABLE_MAIN)
+                return std::nullopt;
+        r.destination = Ipv4Cidr(Ipv4Address::from_network(dst), rtm->rtm_dst_len);
+        return r;
+}
+
 Result<std::vector<KernelRoute>> read_routes(NetlinkSocket& rtnl) {
         std::array<char, kRequestBufferSize> buf{};
         auto* nlh = route_header(buf.data(), RTM_GETROUTE, NLM_F_DUMP, rtnl.next_seq(), 0, 0);
         std::vector<KernelRoute> routes;
         Status s = rtnl.request(nlh, [&](const nlmsghdr* reply) {
-                if (reply->nlmsg_type != RTM_NEWROUTE)
-                        return MNL_CB_OK;
-                const auto* rtm = static_cast<const rtmsg*>(mnl_nlmsg_get_payload(reply));
-                if (rtm->rtm_family != AF_INET || rtm->rtm_type != RTN_UNICAST)
-                        return MNL_CB_OK;
-                KernelRoute r;
-                uint32_t table = rtm->rtm_table;
-                uint32_t dst = 0;
-                r.protocol = rtm->rtm_protocol;
-                r.onlink = (rtm->rtm_flags & RTNH_F_ONLINK) != 0;
-                for_each_attribute(reply, sizeof(*rtm), [&](const nlattr* attr) {
-                        switch (mnl_attr_get_type(attr)) {
-                        case RTA_TABLE:
-                                table = mnl_attr_get_u32(attr);
-                                break;
-                        case RTA_DST:
-                                dst = mnl_attr_get_u32(attr);
-                                break;
-                        case RTA_GATEWAY:
-                                r.gateway = Ipv4Address::from_network(mnl_attr_get_u32(attr));
-                                break;
-                        case RTA_OIF:
-                                r.ifindex = static_cast<int>(mnl_attr_get_u32(attr));
-                                break;
-                        case RTA_PRIORITY:
-                                r.priority = mnl_attr_get_u32(attr);
-                                break;
-                        default:
-                                break;
-                        }
-                });
-                if (table != RT_TABLE_MAIN)
-                        return MNL_CB_OK;
-                r.destination = Ipv4Cidr(Ipv4Address::from_network(dst), rtm->rtm_dst_len);
-                routes.push_back(r);
+                if (auto r = parse_route_message(reply))
+                        routes.push_back(*r);
                 return MNL_CB_OK;
         });
         if (!s.ok())

@@ -32,6 +32,9 @@ std::vector<std::string> install_routes(NetlinkSocket& rtnl,
 Status remove_route(NetlinkSocket& rtnl, const KernelRoute& route);
 // IPv4 unicast routes of the main table.
 Result<std::vector<KernelRoute>> read_routes(NetlinkSocket& rtnl);
+// Pure: one message of read_routes()'s dump reply; nullopt for anything but
+// an IPv4 unicast route of the main table (or a truncated message).
+std::optional<KernelRoute> parse_route_message(const nlmsghdr* reply);
 
 // Who installs the return routes: natd over netlink, or systemd-networkd
 // from natd's drop-in (networkd removes routes it did not configure when it

@@ -5,7 +5,11 @@
 
 #include <catch2/catch.hpp>
 #include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/common.h>
 #include <libnftnl/rule.h>
+#include <libnftnl/udata.h>
+#include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 
@@ -615,4 +619,49 @@ TEST_CASE("A ruleset of hundreds of source CIDRs is one well-formed batch, howev
         CHECK(rules == plan.rules.size());
         CHECK(rules >= 2000);
         CHECK(batch.acked.size() == messages - 2);  // all but BEGIN and END
+}
+
+// Found by fuzz-nft-ruleset (fuzz/regressions/nft-ruleset/): libnftnl's
+// getters return null for an attribute the message lacks, and the
+// read-back made std::strings of them.
+TEST_CASE("Chain and rule messages without their names read as empty, not a crash", "[nft]") {
+        std::array<char, 4096> buf{};
+        natd::NftnlChainPtr chain(nftnl_chain_alloc());
+        nftnl_chain_set_str(chain.get(), NFTNL_CHAIN_TABLE, "natd");
+        // A base chain (libnftnl sends the hook with both), without a type.
+        nftnl_chain_set_u32(chain.get(), NFTNL_CHAIN_HOOKNUM, 2);
+        nftnl_chain_set_s32(chain.get(), NFTNL_CHAIN_PRIO, 0);
+        auto* nlh = nftnl_nlmsg_build_hdr(buf.data(), NFT_MSG_NEWCHAIN, NFPROTO_IPV4, 0, 1);
+        nftnl_chain_nlmsg_build_payload(nlh, chain.get());
+        natd::KernelRuleset kernel;
+        REQUIRE(natd::parse_chain_message(nlh, "natd", kernel));
+        REQUIRE(kernel.chains.size() == 1);
+        CHECK(kernel.chains[0].name.empty());
+        CHECK(kernel.chains[0].base);
+        CHECK(kernel.chains[0].type.empty());
+
+        natd::NftnlRulePtr rule(nftnl_rule_alloc());  // no table, no chain
+        nlh = nftnl_nlmsg_build_hdr(buf.data(), NFT_MSG_NEWRULE, NFPROTO_IPV4, 0, 2);
+        nftnl_rule_nlmsg_build_payload(nlh, rule.get());
+        REQUIRE(natd::parse_rule_message(nlh, "natd", kernel));
+        CHECK(kernel.rules.empty());  // not natd's table
+}
+
+// Found by fuzz-nft-ruleset (fuzz/regressions/nft-ruleset/): a comment TLV
+// whose length runs past the rule's userdata was read past it.
+TEST_CASE("A rule comment longer than the rule's userdata is not read", "[nft]") {
+        std::array<char, 4096> buf{};
+        natd::NftnlRulePtr rule(nftnl_rule_alloc());
+        nftnl_rule_set_str(rule.get(), NFTNL_RULE_TABLE, "natd");
+        nftnl_rule_set_str(rule.get(), NFTNL_RULE_CHAIN, "forward");
+        // type NFTNL_UDATA_RULE_COMMENT, length 200, 4 bytes of it there.
+        const std::array<uint8_t, 6> userdata{NFTNL_UDATA_RULE_COMMENT, 200, 'n', 'a', 't', 'd'};
+        nftnl_rule_set_data(rule.get(), NFTNL_RULE_USERDATA, userdata.data(), userdata.size());
+        auto* nlh = nftnl_nlmsg_build_hdr(buf.data(), NFT_MSG_NEWRULE, NFPROTO_IPV4, 0, 1);
+        nftnl_rule_nlmsg_build_payload(nlh, rule.get());
+        natd::KernelRuleset kernel;
+        REQUIRE(natd::parse_rule_message(nlh, "natd", kernel));
+        REQUIRE(kernel.rules.size() == 1);
+        CHECK(kernel.rules[0].chain == "forward");
+        CHECK(kernel.rules[0].comment.empty());
 }
