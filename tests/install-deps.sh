@@ -33,6 +33,8 @@ PACKAGES=(
     # deploy tests (tests/deploy): HashiCorp's HCL v2 parser (Go library,
     # GOPATH mode, nothing downloaded) for deploy/terraform and deploy/packer
     golang-go golang-github-hashicorp-hcl-v2-dev
+    # fuzzing (fuzz/run.sh): clang with libFuzzer and its sanitizer runtimes
+    clang libclang-rt-14-dev
 )
 
 missing=()
