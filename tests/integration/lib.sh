@@ -121,7 +121,11 @@ lib_init() {
 # printing every report, whatever the test's own verdict was.
 SANITIZER_SUPPRESSIONS=$INTEG_DIR/../sanitizer/lsan.supp
 sanitizer_setup() {
-    ldd "$NATD" 2>/dev/null | grep -q 'libasan\.so' || return 0
+    # Not `ldd | grep -q`: grep -q exits at the first match, ldd may then die
+    # of SIGPIPE, and with pipefail the build would pass for a plain one.
+    local libs
+    libs=$(ldd "$NATD" 2>/dev/null) || true
+    [[ $libs == *libasan.so* ]] || return 0
     SANITIZED=1
     NATD_REAL_EXE=$NATD  # tests may run natd through a wrapper (unit-file.sh)
     mkdir -p "$T/sanitizer"

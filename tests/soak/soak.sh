@@ -92,7 +92,8 @@ if [[ $mode == all ]]; then
     exit "$status"
 fi
 
-if ldd "$1" 2>/dev/null | grep -q 'libasan\.so'; then
+# (Not `ldd | grep -q`: see sanitizer_setup in lib.sh.)
+if [[ $(ldd "$1" 2>/dev/null || true) == *libasan.so* ]]; then
     # 1 MiB: a use after free is still caught while the freed block is
     # recent; 16 MiB took 90 drift cycles to fill (+18 MB after a 10-cycle
     # warm-up, no growth in a plain build).
