@@ -42,6 +42,9 @@ NOTIFY_PID=
 NOTIFY_FD=
 DRAINER_PID=
 T=
+SANITIZED=          # natd is a sanitizer build (sanitizer_setup)
+SANITIZER_REPORTS=0 # how many report files cleanup found
+NATD_REAL_EXE=
 
 # --- output ---------------------------------------------------------------
 
@@ -99,10 +102,91 @@ lib_init() {
     T=$(mktemp -d /tmp/natd-it.XXXXXX)
     ROOT=$T/root
     mkdir -p "$ROOT/etc/natd"
+    sanitizer_setup
     trap on_exit EXIT
     trap 'exit 130' INT
     trap 'exit 143' TERM
-    info "natd: $NATD; scratch: $T; namespaces: ${PFX}*"
+    info "natd: $NATD; scratch: $T; namespaces: ${PFX}*${SANITIZED:+; sanitizer build, reports in $T/sanitizer}"
+}
+
+# --- sanitizers ------------------------------------------------------------
+# A natd built with NATD_SANITIZE=ON (AddressSanitizer, LeakSanitizer,
+# UndefinedBehaviorSanitizer) needs libasan. Then every sanitized program the
+# test starts -- natd, natd-ctl, the probes, and the natd-ctl keepalived runs
+# as its notify hook (keepalived passes its environment on to its scripts) --
+# inherits these options: the first error aborts the process, and the report
+# goes to a file of its own ($T/sanitizer/report.<pid>) rather than to a log
+# a test may never show. cleanup stops natd with SIGTERM first (LeakSanitizer
+# runs at exit; a SIGKILLed natd reports nothing) and on_exit fails the test,
+# printing every report, whatever the test's own verdict was.
+SANITIZER_SUPPRESSIONS=$INTEG_DIR/../sanitizer/lsan.supp
+sanitizer_setup() {
+    # Not `ldd | grep -q`: grep -q exits at the first match, ldd may then die
+    # of SIGPIPE, and with pipefail the build would pass for a plain one.
+    local libs
+    libs=$(ldd "$NATD" 2>/dev/null) || true
+    [[ $libs == *libasan.so* ]] || return 0
+    SANITIZED=1
+    NATD_REAL_EXE=$NATD  # tests may run natd through a wrapper (unit-file.sh)
+    mkdir -p "$T/sanitizer"
+    local common="log_path=$T/sanitizer/report:halt_on_error=1:abort_on_error=1:print_stacktrace=1:disable_coredump=1"
+    # ${NATD_ASAN_EXTRA}: more options from the caller (soak.sh: a small
+    # quarantine, so that freed memory parked by ASan does not read as growth).
+    export ASAN_OPTIONS="$common:detect_leaks=1:detect_stack_use_after_return=1:check_initialization_order=1${NATD_ASAN_EXTRA:+:$NATD_ASAN_EXTRA}"
+    export UBSAN_OPTIONS="$common"
+    local supp
+    supp=$(realpath "$SANITIZER_SUPPRESSIONS")
+    export LSAN_OPTIONS="suppressions=$supp:print_suppressions=0"
+}
+
+# sanitizer_stop_natd: SIGTERM to every natd in the run's namespaces (also
+# those the HA tests start, which are not NATD_PID), then wait for them to
+# exit, at most 30 s in all: LeakSanitizer's scan at exit takes half a second
+# on an idle machine, and well over 10 s at nice 19 beside a busy CI run.
+sanitizer_stop_natd() {
+    local ns pid pids=() deadline=$((SECONDS + 30))
+    for ns in "${NAMESPACES[@]}"; do
+        for pid in $(ip netns pids "$ns" 2>/dev/null); do
+            [[ $(readlink "/proc/$pid/exe" 2>/dev/null) == "$NATD_REAL_EXE" ]] || continue
+            kill -TERM "$pid" 2>/dev/null && pids+=("$pid")
+        done
+    done
+    for pid in "${pids[@]}"; do
+        while running "$pid" && ((SECONDS < deadline)); do sleep 0.05; done
+        ! running "$pid" ||
+            printf '[%s] natd (pid %s) did not exit within 30 s of SIGTERM: no leak check for it\n' "$TEST_NAME" "$pid" >&2
+    done
+    # Reap natd if it is this shell's child and has exited (one still
+    # running is SIGKILLed by cleanup).
+    if [[ -n $NATD_PID ]] && ! running "$NATD_PID"; then
+        wait "$NATD_PID" 2>/dev/null
+        NATD_PID=
+    fi
+    return 0
+}
+
+# running PID: the process exists and is not a zombie.
+running() {
+    [[ -r /proc/$1/stat ]] || return 1
+    local stat
+    stat=$(<"/proc/$1/stat") 2>/dev/null || return 1
+    stat=${stat##*) }
+    [[ ${stat%% *} != Z ]]
+}
+
+# sanitizer_collect: print every sanitizer report of the run to stderr and
+# count them in SANITIZER_REPORTS.
+sanitizer_collect() {
+    [[ -n $SANITIZED && -d $T/sanitizer ]] || return 0
+    local f
+    for f in "$T"/sanitizer/report.*; do
+        [[ -e $f ]] || continue
+        SANITIZER_REPORTS=$((SANITIZER_REPORTS + 1))
+        {
+            printf '[%s] FAIL sanitizer report %s:\n' "$TEST_NAME" "${f##*/}"
+            cat "$f"
+        } >&2
+    done
 }
 
 # Namespaces left by a run that was killed before its trap ran (the pid in
@@ -127,6 +211,11 @@ on_exit() {
     local n=${#NAMESPACES[@]}
     cleanup
     ((n == 0)) || info "cleaned up: $n namespaces deleted, helpers stopped"
+    if ((SANITIZER_REPORTS > 0)); then
+        printf '[%s] FAIL %s sanitizer report(s) (above): a memory error, leak or undefined behaviour\n' \
+            "$TEST_NAME" "$SANITIZER_REPORTS" >&2
+        rc=1
+    fi
     if ((${#TIMINGS[@]})); then
         info "timing figures:"
         local t
@@ -163,6 +252,7 @@ dump_diagnostics() {
 }
 
 cleanup() {
+    [[ -z $SANITIZED ]] || sanitizer_stop_natd
     if [[ -n $NATD_PID ]] && kill -0 "$NATD_PID" 2>/dev/null; then
         kill -KILL "$NATD_PID" 2>/dev/null
         wait "$NATD_PID" 2>/dev/null
@@ -188,6 +278,7 @@ cleanup() {
     NAMESPACES=()
     [[ -n $NOTIFY_FD ]] && exec {NOTIFY_FD}>&-
     NOTIFY_FD=
+    sanitizer_collect
     if [[ -n $T && -d $T && -z ${KEEP_TMP:-} ]]; then
         rm -rf "$T"
     fi
