@@ -34,7 +34,7 @@ PACKAGES=(
     # GOPATH mode, nothing downloaded) for deploy/terraform and deploy/packer
     golang-go golang-github-hashicorp-hcl-v2-dev
     # fuzzing (fuzz/run.sh): clang with libFuzzer and its sanitizer runtimes
-    clang libclang-rt-14-dev
+    clang libclang-rt-14-dev ninja-build
 )
 
 missing=()

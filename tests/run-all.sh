@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# Runs every test: installs the dependencies, configures and builds into
-# build/ (RelWithDebInfo unless CMAKE_BUILD_TYPE says otherwise) and into
-# build-release/ (Release: GCC warns at -O3 where it does not at -O2, and
-# warnings are errors), runs the unit tests of the Release tree, then ctest
-# in build/ (unit, lint, integration, packaging), independent tests in
-# parallel. Exits non-zero when any test failed. Needs root (as another user
-# it re-runs itself with sudo).
+# Runs every test: installs the dependencies, then
+#   build/           Release (warnings are errors at -O3 too, where GCC warns
+#                    more than at -O2): unit tests, lint, packaging, deploy,
+#                    the benchmarks' quick mode and regression guard, the
+#                    fuzzers' corpus replay, the hostile configurations;
+#   build-sanitize/  ASan (with LSan) and UBSan, -O1 -g: the unit tests again,
+#                    every integration test with natd itself sanitized
+#                    (tests/integration/lib.sh fails a test on any report),
+#                    and the soak's quick mode;
+#   build-fuzz/      clang with libFuzzer: every fuzz target for 60 s.
+# Independent tests run in parallel. Exits non-zero when any test failed.
+# Needs root (as another user it re-runs itself with sudo).
 set -euo pipefail
 
 if [[ $EUID -ne 0 ]]; then
@@ -19,22 +24,45 @@ cd "$(dirname "$0")/.."
 bash tests/install-deps.sh
 
 jobs=$(nproc)
-cmake -S . -B build -DCMAKE_BUILD_TYPE="${CMAKE_BUILD_TYPE:-RelWithDebInfo}"
+stages=()
+stage_start=$SECONDS
+stage_done() {
+    stages+=("$(printf '%-58s %4d s' "$1" $((SECONDS - stage_start)))")
+    stage_start=$SECONDS
+}
+
+cmake -S . -B build -DCMAKE_BUILD_TYPE="${CMAKE_BUILD_TYPE:-Release}"
 cmake --build build --parallel "$jobs"
-cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release
-cmake --build build-release --parallel "$jobs"
+stage_done "build/ (${CMAKE_BUILD_TYPE:-Release})"
+cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNATD_SANITIZE=ON \
+    -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g"
+cmake --build build-sanitize --parallel "$jobs"
+stage_done "build-sanitize/ (ASan+UBSan)"
 
 status=0
-# The integration and packaging tests run once, from build/.
-ctest --test-dir build-release --output-on-failure -R '^unit$' || status=$?
 # Most tests wait on the kernel, networkd or timers: twice as many as cores
 # at once (tests that must not overlap say so: RUN_SERIAL, RESOURCE_LOCK).
-ctest --test-dir build --output-on-failure --parallel $((2 * jobs)) || status=$?
+# The integration tests run once, sanitized; unit-file also runs with the
+# plain binary, whose system calls its seccomp check is about.
+# (unit-file first: each ctest run rewrites the log the TIMING lines come from.)
+ctest --test-dir build --output-on-failure -R '^integration\.unit-file$' || status=$?
+ctest --test-dir build --output-on-failure --parallel $((2 * jobs)) \
+    -LE '^(integration|soak)$' || status=$?
+stage_done "ctest build/ (all but the integration tests; unit-file)"
+ctest --test-dir build-sanitize --output-on-failure --parallel $((2 * jobs)) \
+    -L '^(unit|integration|soak)$' || status=$?
+stage_done "ctest build-sanitize/ (unit, integration, soak)"
+bash fuzz/run.sh --seconds 60 --jobs "$jobs" || status=$?
+stage_done "fuzz/run.sh (every target 60 s)"
+
 # What the tests measured (their TIMING lines; ctest keeps the output of
 # passing tests only in its log).
-log=build/Testing/Temporary/LastTest.log
-if [[ -f $log ]]; then
-    echo "run-all: figures the tests measured:"
-    grep -h ' TIMING ' "$log" | sed 's/^/  /' || true
-fi
+echo "run-all: figures the tests measured:"
+for log in build/Testing/Temporary/LastTest.log build-sanitize/Testing/Temporary/LastTest.log; do
+    if [[ -f $log ]]; then
+        grep -h ' TIMING ' "$log" | sed "s|^|  ${log%%/*}: |" || true
+    fi
+done
+echo "run-all: stages"
+printf '  %s\n' "${stages[@]}"
 exit "$status"
