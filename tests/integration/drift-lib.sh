@@ -223,6 +223,13 @@ state_is() {
         *) [[ $(sj_get warnings) == *"$2"* ]] || { echo "warnings: $(sj_get warnings)"; return 1; } ;;
     esac
 }
+# waiting_private: natd-ctl status says waiting for the private interface.
+waiting_private() {
+    natd_ctl status --json
+    ((CTL_RC == 1)) || { echo "natd-ctl status exited $CTL_RC"; return 1; }
+    $SJ expect state='"waiting"' private.name=null <<<"$CTL_OUT" >/dev/null || { sj_get state; return 1; }
+    [[ $(sj_get waiting_for) == *device-number-1* ]] || { sj_get waiting_for; return 1; }
+}
 # notify_since MS ERE: stamp of the first sd_notify message at or after MS
 # matching ERE (natd's STATUS= changes, logged by notify-wait's drainer).
 notify_since() {

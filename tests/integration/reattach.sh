@@ -31,14 +31,6 @@ drift_ready
 check_egress " (before detaching)"
 mon_start
 
-# waiting_private: natd-ctl status says waiting for the private interface.
-waiting_private() {
-    natd_ctl status --json
-    ((CTL_RC == 1)) || { echo "natd-ctl status exited $CTL_RC"; return 1; }
-    $SJ expect state='"waiting"' private.name=null <<<"$CTL_OUT" >/dev/null || { sj_get state; return 1; }
-    [[ $(sj_get waiting_for) == *device-number-1* ]] || { sj_get waiting_for; return 1; }
-}
-
 applied_re() {  # natd's own table or routes (anything natd installs)
     echo "^[0-9]+ (nft $NATD_PID natd .*NEWTABLE:ip:natd( |$)|route add 10\.0\.[23]\.0/24 .* proto $NATD_PROTO )"
 }

@@ -292,13 +292,6 @@ soak_eni() {
     SOAK_PID=$NATD_PID
     check_egress " (before the soak)"
     mon_start
-    # waiting_private: natd-ctl status says waiting for the private interface.
-    waiting_private() {
-        natd_ctl status --json
-        ((CTL_RC == 1)) || { echo "natd-ctl status exited $CTL_RC"; return 1; }
-        $SJ expect state='"waiting"' private.name=null <<<"$CTL_OUT" >/dev/null || { sj_get state; return 1; }
-        [[ $(sj_get waiting_for) == *device-number-1* ]] || { sj_get waiting_for; return 1; }
-    }
     sample "$SOAK_PID" "eni, start"
     local i old new ifx out both=() t_alt t_start t_end n
     now_ms t_start
