@@ -87,7 +87,7 @@ mon_start() {
     exec {MON_FD}<>"$T/mon.fifo"
     # Real-time priority: it wakes as soon as an event is queued, so that its
     # stamps are when the events happened, not when the CPU was free.
-    ip netns exec "$NS_NAT" chrt -f 10 "$PY" "$INTEG_DIR/drift-monitor.py" --lifetime 600 \
+    ip netns exec "$NS_NAT" chrt -f 10 "$PY" "$INTEG_DIR/drift-monitor.py" --lifetime "$HELPER_LIFETIME" \
         >&"$MON_FD" 2>>"$T/monitor.err" {MON_FD}>&- &
     MON_PID=$!
     local line

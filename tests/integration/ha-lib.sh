@@ -60,7 +60,7 @@ ha_imds_create() {
     printf '{}\n' >"$T/imds$n-control.json"
     ip netns exec "$ns" "$PY" "$INTEG_DIR/fake-imds.py" --metadata "$2" \
         --control "$T/imds$n-control.json" --log "$T/imds$n.log" --ready "$T/imds$n.ready" \
-        --lifetime 900 >"$T/imds$n.out" 2>&1 &
+        --lifetime "$HELPER_LIFETIME" >"$T/imds$n.out" 2>&1 &
     local _
     for _ in $(seq 100); do [[ -s $T/imds$n.ready ]] && break; sleep 0.05; done
     [[ -s $T/imds$n.ready ]] || fail "fake IMDS $n did not start: $(cat "$T/imds$n.out")"
@@ -176,14 +176,14 @@ EOF
         ip netns exec "$NS_IGW" "$PY" "$INTEG_DIR/fake-ec2.py" --state "$T/ec2-state.json" \
         --credentials "$T/ec2-keys.json" --region eu-west-1 --control "$T/ec2-control.json" \
         --log "$T/ec2.log" --ready "$T/ec2.ready" --address 10.0.0.1 --port 8080 \
-        --hook "$INTEG_DIR/ha-ec2-hook.py" >"$T/ec2.out" 2>&1 &
+        --hook "$INTEG_DIR/ha-ec2-hook.py" --lifetime "$HELPER_LIFETIME" >"$T/ec2.out" 2>&1 &
     local _
     for _ in $(seq 100); do [[ -s $T/ec2.ready ]] && break; sleep 0.05; done
     [[ -s $T/ec2.ready ]] || fail "fake-ec2.py did not start: $(cat "$T/ec2.out")"
 
     start_server "$NS_INET" internet
     ip netns exec "$NS_INET" "$PY" "$INTEG_DIR/stream-probe.py" server "$HA_INET_IP" 5000 \
-        "$T/stream.server.pid" 900
+        "$T/stream.server.pid" "$HELPER_LIFETIME"
     info "HA VPC built: nat1/nat2 10.0.0.11/.12 (public), 10.0.1.11/.12 (private), floating $HA_FLOATING = Elastic IP $HA_EIP, host 10.0.2.10, fake EC2 $HA_EC2_URL"
 }
 

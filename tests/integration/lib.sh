@@ -34,6 +34,10 @@ ENI_STEP_DELAY=${ENI_STEP_DELAY:-0.3}
 READY_TIMEOUT=${READY_TIMEOUT:-30}  # seconds for natd to report READY=1
 
 TEST_NAME=${TEST_NAME:-integration}
+# Seconds each helper a test starts (echo server, fake IMDS, event monitor)
+# lives at most, so that a killed run leaves nothing behind for long. A run
+# longer than this (the full soak) sets it before sourcing this file.
+HELPER_LIFETIME=${HELPER_LIFETIME:-900}
 NAMESPACES=()
 TIMINGS=()
 CHECKS_PASSED=0
@@ -297,7 +301,7 @@ new_ns() {
 # Returns once it listens (the script forks after bind+listen).
 start_server() {
     ip netns exec "$1" "$PY" "$INTEG_DIR/echo-ip-server.py" \
-        --pid-file "$T/$2.server.pid" --log "$T/$2.server.log" --lifetime 600 \
+        --pid-file "$T/$2.server.pid" --log "$T/$2.server.log" --lifetime "$HELPER_LIFETIME" \
         || fail "could not start the echo-ip server in namespace $1"
 }
 

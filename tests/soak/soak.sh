@@ -103,6 +103,9 @@ else
     SOAK_RSS_BOUND_KB=${SOAK_RSS_BOUND_KB:-8192}
 fi
 
+# The lab's helpers must outlive a mode (lib.sh ends them after
+# HELPER_LIFETIME s): 1000 ENI cycles take about an hour on 2 CPUs.
+export HELPER_LIFETIME=${HELPER_LIFETIME:-10800}
 # shellcheck source=tests/integration/drift-lib.sh
 source "$INTEG/drift-lib.sh"
 # shellcheck source=tests/integration/ha-lib.sh
